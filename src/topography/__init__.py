@@ -1,0 +1,1 @@
+"""Optimizers and the topography of neural-network loss landscapes: a reproduction."""
