@@ -1,0 +1,45 @@
+"""Names, colours and figure output shared by every plot of the workflow."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # figures are files; never open a window (also on clusters)
+import matplotlib.pyplot as plt  # noqa: E402
+
+from .io import atomic_path  # noqa: E402
+
+OPTIMIZERS = ("lbfgs", "sgd")
+OPTIMIZER_LABELS = {"lbfgs": "L-BFGS-GSS", "sgd": "SGD"}
+KINDS = ("train", "test")
+# The four solution sets, in the paper's order, and their names in files and wildcards.
+SETS = ("lbfgs-train", "lbfgs-test", "sgd-train", "sgd-test")
+SET_LABELS = {
+    "lbfgs-train": "BFGS-train",
+    "lbfgs-test": "BFGS-test",
+    "sgd-train": "SGD-train",
+    "sgd-test": "SGD-test",
+}
+# The paper's colours: BFGS-train navy, BFGS-test light blue, SGD-train light red, SGD-test gold.
+SET_COLORS = {
+    "lbfgs-train": "#1f2f7a",
+    "lbfgs-test": "#74b3e8",
+    "sgd-train": "#f08080",
+    "sgd-test": "#e6b422",
+}
+NETWORK_LABELS = {"fcp": "FCP", "lenet": "LeNet", "autoencoder": "Autoencoder", "lstm": "LSTM"}
+
+
+def set_name(optimizer: str, kind: str) -> str:
+    return f"{optimizer}-{kind}"
+
+
+def save_figure(fig, *paths) -> None:
+    """Save ``fig`` to each path (format from the suffix), atomically, then close it."""
+    for path in paths:
+        path = Path(path)
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, format=path.suffix.lstrip("."), dpi=150, bbox_inches="tight")
+    plt.close(fig)
