@@ -1,0 +1,28 @@
+# The two commands of the README. Both build .venv from the lock file on first use and
+# reuse it afterwards (it is rebuilt when requirements.lock or pyproject.toml change).
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+CORES ?= $(shell nproc 2>/dev/null || echo 2)
+
+.PHONY: reproduce test dry-run clean
+
+$(STAMP): requirements.lock pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	touch $(STAMP)
+
+reproduce: $(STAMP)
+	$(BIN)/snakemake --cores $(CORES)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+dry-run: $(STAMP)
+	$(BIN)/snakemake -n
+
+clean:
+	rm -rf results logs benchmarks .snakemake

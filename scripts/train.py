@@ -1,0 +1,18 @@
+"""Snakemake `train` rule: one network, one optimizer, one seed."""
+
+from topography.runtime import job
+from topography.train import train_job
+
+with job(snakemake.log[0], snakemake.threads):
+    train_job(
+        network=snakemake.wildcards.network,
+        optimizer=snakemake.wildcards.optimizer,
+        seed=int(snakemake.wildcards.seed),
+        train_data=snakemake.input.train,
+        test_data=snakemake.input.test,
+        outputs=dict(snakemake.output.items()),
+        model=snakemake.params.model,
+        settings=snakemake.params.settings,
+        chunk_size=snakemake.params.chunk_size,
+        device=snakemake.params.device,
+    )

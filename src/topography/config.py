@@ -1,0 +1,57 @@
+"""Checking the workflow's config against its JSON schema, with errors a person can act on."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import jsonschema
+import yaml
+
+SCHEMA = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "config.schema.yaml"
+
+
+class ConfigError(ValueError):
+    pass
+
+
+def _key(error: jsonschema.ValidationError) -> str:
+    return ".".join(str(part) for part in error.absolute_path) or "(top level)"
+
+
+def _explain(error: jsonschema.ValidationError) -> str:
+    """One line: the config key, the value found, and what is allowed."""
+    key = _key(error)
+    if error.validator == "additionalProperties":
+        allowed = ", ".join(sorted(error.schema.get("properties", {})))
+        return f"{key}: {error.message}; allowed keys: {allowed}"
+    if error.validator == "enum":
+        allowed = ", ".join(map(str, error.validator_value))
+        return f"{key}: {error.instance!r} is not allowed; expected one of: {allowed}"
+    return f"{key}: {error.message}"
+
+
+def validate_config(config: dict, schema_path: str | Path = SCHEMA) -> None:
+    """Raise ConfigError listing every problem, each naming its key, before any job starts."""
+    schema = yaml.safe_load(Path(schema_path).read_text())
+    validator = jsonschema.Draft202012Validator(schema)
+    errors = sorted(validator.iter_errors(config), key=lambda e: list(map(str, e.absolute_path)))
+    if errors:
+        lines = "\n".join(f"  - {_explain(e)}" for e in errors)
+        raise ConfigError(f"invalid config ({len(errors)} problem(s)):\n{lines}")
+    _check_consistency(config)
+
+
+def _check_consistency(config: dict) -> None:
+    """Rules that span several keys, which a schema cannot express."""
+    data = config["data"]
+    if data["source"] == "embedded":
+        for key in ("n_train", "n_test"):
+            if data[key] is None:
+                raise ConfigError(f"data.{key}: must be an integer with source 'embedded'")
+        if data["n_train"] + data["n_test"] > 5000:
+            raise ConfigError(
+                f"data.n_train + data.n_test = {data['n_train'] + data['n_test']}: "
+                "the embedded set has 5000 images"
+            )
+    if data["source"] == "idx" and "idx_dir" not in data:
+        raise ConfigError("data.idx_dir: required with source 'idx'")

@@ -1,0 +1,219 @@
+"""One training run: a network from one random initialisation, with SGD or L-BFGS-GSS.
+
+Per epoch (for L-BFGS-GSS an epoch is one full-batch iteration, as the paper counts) the
+run records the training and test loss over the whole sets, and keeps two weight vectors:
+the one with the lowest training loss ("train") and the one with the lowest test loss
+("test", i.e. early stopping). Epoch 0 is the initialisation.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import pandas as pd
+import torch
+from tqdm import tqdm
+
+from .landscape import NetworkLandscape
+from .models import FlatNetwork
+from .optim import LBFGSGSS
+
+# L-BFGS-GSS resets its history on a non-finite loss; this many resets in a row and the
+# run is given up as diverged (it cannot recover from a point where the loss is NaN).
+MAX_CONSECUTIVE_RESETS = 3
+
+
+@dataclass
+class Best:
+    """The weights at the lowest value of one loss seen so far."""
+
+    loss: float = math.inf
+    epoch: int = -1
+    weights: torch.Tensor | None = None
+
+    def update(self, loss: float, epoch: int, w: torch.Tensor) -> None:
+        if math.isfinite(loss) and loss < self.loss:
+            self.loss, self.epoch, self.weights = loss, epoch, w.detach().clone()
+
+
+@dataclass
+class RunResult:
+    history: pd.DataFrame
+    best_train: Best
+    best_test: Best
+    status: str  # "ok" or "diverged"
+    epochs_run: int
+    extra: dict = field(default_factory=dict)
+
+
+def resolve_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise RuntimeError("config device is 'cuda' but torch sees no CUDA device")
+    return torch.device(name)
+
+
+def evaluate(landscape: NetworkLandscape, w: torch.Tensor) -> tuple[float, float]:
+    """Mean loss and accuracy (NaN for the autoencoder) over the whole data set."""
+    loss = landscape.loss(w)
+    accuracy = landscape.accuracy(w) if landscape.net.task == "classify" else math.nan
+    return loss, accuracy
+
+
+def train_run(
+    net: FlatNetwork,
+    optimizer: str,
+    seed: int,
+    train: NetworkLandscape,
+    test: NetworkLandscape,
+    settings: dict,
+    progress: bool = True,
+) -> RunResult:
+    """Train ``net`` from the initialisation drawn from ``seed``.
+
+    ``settings`` is the optimizer's config section: for "sgd" lr, momentum, batch_size,
+    epochs; for "lbfgs" iterations, history, initial_fraction, budget, tol.
+    """
+    device = train.x.device
+    w = net.init_vector(seed).to(device)
+    rows: list[dict] = []
+    best_train, best_test = Best(), Best()
+
+    def record(epoch: int, w: torch.Tensor) -> float:
+        train_loss, train_acc = evaluate(train, w)
+        test_loss, test_acc = evaluate(test, w)
+        rows.append(dict(epoch=epoch, split="train", loss=train_loss, accuracy=train_acc))
+        rows.append(dict(epoch=epoch, split="test", loss=test_loss, accuracy=test_acc))
+        best_train.update(train_loss, epoch, w)
+        best_test.update(test_loss, epoch, w)
+        return train_loss
+
+    record(0, w)
+    if optimizer == "sgd":
+        epochs = settings["epochs"]
+        stepper = _sgd_epochs(net, w, train, settings, seed)
+    elif optimizer == "lbfgs":
+        epochs = settings["iterations"]
+        stepper = _lbfgs_iterations(w, train, settings)
+    else:
+        raise ValueError(f"unknown optimizer {optimizer!r}; expected 'sgd' or 'lbfgs'")
+
+    status, epoch = "ok", 0
+    bar = tqdm(total=epochs, desc=f"{net.name}/{optimizer}/seed{seed}", disable=not progress, mininterval=2.0)
+    for epoch, w in enumerate(stepper, start=1):
+        train_loss = record(epoch, w) if w is not None else math.nan
+        bar.update(1)
+        bar.set_postfix(train_loss=f"{train_loss:.4g}")
+        if w is None or not math.isfinite(train_loss):
+            status = "diverged"
+            break
+        if epoch >= epochs:
+            break
+    bar.close()
+
+    history = pd.DataFrame(rows)
+    history.insert(0, "seed", seed)
+    history.insert(0, "optimizer", optimizer)
+    history.insert(0, "network", net.name)
+    return RunResult(history, best_train, best_test, status, epoch)
+
+
+def _sgd_epochs(net: FlatNetwork, w: torch.Tensor, train: NetworkLandscape, settings: dict, seed: int):
+    """Plain mini-batch SGD (optional heavy-ball momentum), reshuffled every epoch.
+
+    Yields the weights after each epoch, or None once they stop being finite.
+    """
+    lr, momentum, batch = settings["lr"], settings.get("momentum", 0.0), settings["batch_size"]
+    generator = torch.Generator().manual_seed(seed)
+    velocity = torch.zeros_like(w)
+    while True:
+        order = torch.randperm(train.n, generator=generator).to(w.device)
+        for start in range(0, train.n, batch):
+            idx = order[start : start + batch]
+            w.requires_grad_(True)
+            loss = net.loss(w, train.x[idx], train.y[idx])
+            (grad,) = torch.autograd.grad(loss, w)
+            with torch.no_grad():
+                velocity.mul_(momentum).add_(grad)
+                w = w.detach() - lr * velocity
+        if not torch.isfinite(w).all():
+            yield None
+            return
+        yield w
+
+
+def _lbfgs_iterations(w: torch.Tensor, train: NetworkLandscape, settings: dict):
+    """Full-batch L-BFGS-GSS; yields the weights after each iteration, None on divergence."""
+    optimizer = LBFGSGSS(
+        train.loss,
+        train.loss_and_grad,
+        history=settings["history"],
+        initial_fraction=settings["initial_fraction"],
+        budget=settings["budget"],
+        tol=settings["tol"],
+    )
+    resets = 0
+    while True:
+        info = optimizer.step(w)
+        w = info.w
+        resets = resets + 1 if info.nonfinite else 0
+        if resets >= MAX_CONSECUTIVE_RESETS or not torch.isfinite(w).all():
+            yield None
+            return
+        yield w
+
+
+def train_job(
+    *,
+    network: str,
+    optimizer: str,
+    seed: int,
+    train_data: str,
+    test_data: str,
+    outputs: dict,
+    model: dict,
+    settings: dict,
+    chunk_size: int,
+    device: str = "auto",
+) -> RunResult:
+    """The ``train`` rule: read the prepared data, train, write history and both weights.
+
+    ``outputs`` maps history / train / test to file paths. The weights' sidecars carry the
+    run's provenance; nothing in them depends on wall time, so reruns are byte-identical.
+    """
+    from .data import load_prepared
+    from .io import save_vector, write_csv
+    from .models import build_network
+    from .provenance import provenance
+
+    dev = resolve_device(device)
+    net = build_network(network, model["activation"], model["lstm_permutation_seed"]).to(dev)
+    landscapes = {}
+    for split, path in (("train", train_data), ("test", test_data)):
+        x, y, _ = load_prepared(path)
+        landscapes[split] = NetworkLandscape(net, x.to(dev), y.to(dev), chunk_size)
+    result = train_run(net, optimizer, seed, landscapes["train"], landscapes["test"], settings)
+
+    hashed = {"model": model, "optimizer": optimizer, "settings": settings}
+    base = provenance(
+        hashed,
+        network=network,
+        optimizer=optimizer,
+        seed=seed,
+        n_params=net.n_params,
+        status=result.status,
+        epochs_run=result.epochs_run,
+        train_loss=result.best_train.loss,
+        train_epoch=result.best_train.epoch,
+        test_loss=result.best_test.loss,
+        test_epoch=result.best_test.epoch,
+    )
+    write_csv(outputs["history"], result.history)
+    for kind, best in (("train", result.best_train), ("test", result.best_test)):
+        # A run that diverged before any finite loss keeps its initial weights; it is
+        # marked diverged and the select stage leaves it out.
+        weights = best.weights if best.weights is not None else net.init_vector(seed)
+        save_vector(outputs[kind], weights.cpu().numpy(), dict(base, kind=kind, epoch=best.epoch))
+    return result

@@ -1,0 +1,22 @@
+rule data:
+    input:
+        code=code("data", "io", "provenance"),
+    output:
+        train="results/data/train.safetensors",
+        train_meta="results/data/train.json",
+        test="results/data/test.safetensors",
+        test_meta="results/data/test.json",
+    params:
+        data=dict(config["data"], seed=config["seed"]),
+    log:
+        "logs/data.log",
+    benchmark:
+        "benchmarks/data.tsv"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=30,
+    conda:
+        ENV
+    script:
+        "../../scripts/prepare_data.py"

@@ -1,0 +1,28 @@
+rule train:
+    input:
+        train="results/data/train.safetensors",
+        test="results/data/test.safetensors",
+        code=code("train", "optim", "landscape", "models", "io", "provenance", "runtime"),
+    output:
+        history="results/train/{network}/{optimizer}/seed{seed}/history.csv",
+        train="results/train/{network}/{optimizer}/seed{seed}/train.safetensors",
+        train_meta="results/train/{network}/{optimizer}/seed{seed}/train.json",
+        test="results/train/{network}/{optimizer}/seed{seed}/test.safetensors",
+        test_meta="results/train/{network}/{optimizer}/seed{seed}/test.json",
+    params:
+        model=config["model"],
+        settings=lambda wildcards: config["train"][wildcards.optimizer],
+        chunk_size=config["train"]["chunk_size"],
+        device=config["device"],
+    log:
+        "logs/train/{network}/{optimizer}/seed{seed}.log",
+    benchmark:
+        "benchmarks/train/{network}/{optimizer}/seed{seed}.tsv"
+    threads: config["threads"]
+    resources:
+        mem_mb=4000,
+        runtime=240,
+    conda:
+        ENV
+    script:
+        "../../scripts/train.py"
