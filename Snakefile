@@ -8,9 +8,11 @@ configfile: "config.yaml"
 include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/train.smk"
+include: "workflow/rules/select.smk"
 
 
 rule all:
     input:
         train_outputs(),
+        expand("results/sets/{network}/runs.csv", network=NETWORKS),
     default_target: True

@@ -53,5 +53,10 @@ def _check_consistency(config: dict) -> None:
                 f"data.n_train + data.n_test = {data['n_train'] + data['n_test']}: "
                 "the embedded set has 5000 images"
             )
+    if config["select"]["n_best"] > config["train"]["seeds"]:
+        raise ConfigError(
+            f"select.n_best: {config['select']['n_best']} runs cannot be selected from "
+            f"train.seeds = {config['train']['seeds']} runs per optimizer"
+        )
     if data["source"] == "idx" and "idx_dir" not in data:
         raise ConfigError("data.idx_dir: required with source 'idx'")

@@ -14,15 +14,20 @@ from topography.config import validate_config  # noqa: E402
 validate_config(config)
 
 NETWORKS = config["networks"]
-OPTIMIZERS = ["lbfgs", "sgd"]
+OPTIMIZERS = config["optimizers"]
 SEEDS = list(range(config["train"]["seeds"]))
 ENV = "../../envs/topography.yaml"
+
+
+# The solution sets, in the paper's order: {optimizer}-{kind}.
+SETS = [f"{o}-{k}" for o in ("lbfgs", "sgd") if o in OPTIMIZERS for k in ("train", "test")]
 
 
 wildcard_constraints:
     network="|".join(NETWORKS),
     optimizer="|".join(OPTIMIZERS),
     seed=r"\d+",
+    set="|".join(SETS),
 
 
 def code(*modules):
@@ -39,3 +44,22 @@ def train_outputs(kind="history.csv"):
         seed=SEEDS,
         kind=kind,
     )
+
+
+def run_files(network):
+    """The select rule's view of every training run of a network."""
+    return [
+        dict(
+            optimizer=o,
+            seed=s,
+            history=f"results/train/{network}/{o}/seed{s}/history.csv",
+            train=f"results/train/{network}/{o}/seed{s}/train.safetensors",
+            test=f"results/train/{network}/{o}/seed{s}/test.safetensors",
+        )
+        for o in OPTIMIZERS
+        for s in SEEDS
+    ]
+
+
+def set_file(network, set_name):
+    return f"results/sets/{network}/{set_name}.safetensors"

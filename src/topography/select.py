@@ -1,0 +1,99 @@
+"""Solution sets: the best runs of each optimizer, their "train" and "test" weights stacked.
+
+Per network and optimizer the finished, non-diverged runs are ranked by their lowest
+training loss and the best ``n_best`` kept (paper: 48 of 75). Their train weights form the
+set ``{optimizer}-train`` and their test (early-stopping) weights ``{optimizer}-test``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .io import load_arrays, load_vector, save_arrays, write_csv
+from .style import set_name
+
+
+class SelectionError(ValueError):
+    pass
+
+
+RUN_COLUMNS = [
+    "network", "optimizer", "seed", "status", "selected", "rank",
+    "train_loss", "train_epoch", "test_loss", "test_epoch", "test_accuracy", "n_params",
+]
+
+
+def runs_table(metas: list[dict], accuracies: dict[tuple[str, int], float]) -> pd.DataFrame:
+    """One row per run from the metadata of its weights (and its history's accuracy)."""
+    rows = []
+    for meta in metas:
+        key = (meta["optimizer"], meta["seed"])
+        rows.append(
+            dict(
+                network=meta["network"], optimizer=meta["optimizer"], seed=meta["seed"],
+                status=meta["status"], train_loss=meta["train_loss"], train_epoch=meta["train_epoch"],
+                test_loss=meta["test_loss"], test_epoch=meta["test_epoch"],
+                test_accuracy=accuracies.get(key, np.nan), n_params=meta["n_params"],
+            )
+        )
+    return pd.DataFrame(rows)
+
+
+def choose(runs: pd.DataFrame, n_best: int) -> pd.DataFrame:
+    """Mark the ``n_best`` lowest-training-loss finished runs of each optimizer as selected."""
+    runs = runs.sort_values(["optimizer", "seed"]).reset_index(drop=True)
+    runs["selected"] = False
+    runs["rank"] = pd.array([pd.NA] * len(runs), dtype="Int64")
+    for optimizer, group in runs.groupby("optimizer", sort=True):
+        ok = group[(group.status == "ok") & np.isfinite(group.train_loss)]
+        if len(ok) < n_best:
+            failed = group[~group.index.isin(ok.index)]
+            failed_seeds = ", ".join(f"seed {s} ({st})" for s, st in zip(failed.seed, failed.status)) or "none"
+            raise SelectionError(
+                f"{group.network.iloc[0]}/{optimizer}: select.n_best is {n_best} but only "
+                f"{len(ok)} of {len(group)} runs finished without diverging; failed: {failed_seeds}"
+            )
+        best = ok.sort_values(["train_loss", "seed"]).head(n_best)
+        runs.loc[best.index, "selected"] = True
+        runs.loc[best.index, "rank"] = range(1, n_best + 1)
+    return runs[RUN_COLUMNS]
+
+
+def select_job(*, network: str, runs: list[dict], n_best: int, outputs: dict, meta: dict) -> None:
+    """The ``select`` rule. ``runs`` holds, per run, its optimizer, seed, the paths of its
+    train and test weights and of its history. ``outputs`` maps ``runs`` and each set name
+    to a path."""
+    metas, accuracies = [], {}
+    for run in runs:
+        _, train_meta = load_vector(run["train"])
+        metas.append(train_meta)
+        history = pd.read_csv(run["history"])
+        test_rows = history[(history.split == "test") & (history.epoch == train_meta["test_epoch"])]
+        if len(test_rows):
+            accuracies[(run["optimizer"], run["seed"])] = float(test_rows.accuracy.iloc[0])
+    table = choose(runs_table(metas, accuracies), n_best)
+
+    by_key = {(r["optimizer"], r["seed"]): r for r in runs}
+    for optimizer, group in table[table.selected].groupby("optimizer"):
+        group = group.sort_values("rank")
+        for kind in ("train", "test"):
+            vectors = [load_vector(by_key[(optimizer, s)][kind])[0] for s in group.seed]
+            arrays = {
+                "weights": np.stack(vectors).astype(np.float32),
+                "seeds": group.seed.to_numpy(np.int64),
+                "train_loss": group.train_loss.to_numpy(np.float64),
+                "test_loss": group.test_loss.to_numpy(np.float64),
+            }
+            set_meta = dict(meta, network=network, optimizer=optimizer, kind=kind,
+                            n_vectors=len(group), n_params=int(group.n_params.iloc[0]))
+            save_arrays(outputs[set_name(optimizer, kind)], arrays, set_meta)
+    write_csv(outputs["runs"], table)
+
+
+def load_set(path) -> tuple[np.ndarray, dict]:
+    """A solution set: weights [K, P] float32 and its metadata (with seeds and losses)."""
+    arrays, meta = load_arrays(path)
+    meta = dict(meta, seeds=arrays["seeds"].tolist(),
+                train_loss=arrays["train_loss"].tolist(), test_loss=arrays["test_loss"].tolist())
+    return arrays["weights"], meta

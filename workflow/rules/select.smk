@@ -1,0 +1,22 @@
+rule select:
+    input:
+        runs=lambda wildcards: [f[k] for f in run_files(wildcards.network) for k in ("history", "train", "test")],
+        code=code("select", "io", "provenance"),
+    output:
+        runs="results/sets/{network}/runs.csv",
+        **{s: f"results/sets/{{network}}/{s}.safetensors" for s in SETS},
+    params:
+        runs=lambda wildcards: run_files(wildcards.network),
+        n_best=config["select"]["n_best"],
+    log:
+        "logs/select/{network}.log",
+    benchmark:
+        "benchmarks/select/{network}.tsv"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=30,
+    conda:
+        ENV
+    script:
+        "../../scripts/select.py"
