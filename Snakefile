@@ -9,10 +9,14 @@ include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/select.smk"
+include: "workflow/rules/geometry.smk"
+include: "workflow/rules/figures.smk"
 
 
 rule all:
     input:
         train_outputs(),
-        expand("results/sets/{network}/runs.csv", network=NETWORKS),
+        "results/tables/table1.csv",
+        "results/figures/fig2_loss_curves.png",
+        geometry_figures(),
     default_target: True

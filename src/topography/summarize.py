@@ -1,0 +1,82 @@
+"""The jobs of the geometry stage and of the summary tables that the figures read.
+
+``geometry_job`` measures one network's four solution sets; ``tables_job`` joins the
+per-network results into the study's tables. Figures read only these tables, so redrawing
+a figure never recomputes anything upstream.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from . import geometry
+from .io import write_csv
+from .plots import representative_runs
+from .select import load_set
+
+# The two comparisons of the paper: Fig 5 / 6 (BFGS-train vs SGD-test) and Fig S3 / S4
+# (BFGS-test vs SGD-test).
+COMPARISONS = (("lbfgs-train", "sgd-test"), ("lbfgs-test", "sgd-test"))
+
+
+def available_comparisons(sets) -> list[tuple[str, str]]:
+    return [(a, b) for a, b in COMPARISONS if a in sets and b in sets]
+
+
+def geometry_job(*, network: str, set_paths: dict[str, str], outputs: dict[str, str]) -> None:
+    """Weight statistics, distances to the common origin and kernel PCA of one network.
+
+    ``set_paths`` maps set names to files; ``outputs`` maps weight_stats, distances,
+    projections and separation to CSV paths.
+    """
+    sets, n_params = {}, None
+    for name, path in set_paths.items():
+        sets[name], meta = load_set(path)
+        n_params = meta["n_params"]
+    write_csv(outputs["weight_stats"], geometry.weight_stats(network, sets))
+
+    distances, projections = [], []
+    for a, b in available_comparisons(sets):
+        distances.append(geometry.distances_to_origin(network, a, sets[a], b, sets[b]))
+        for kernel in geometry.KERNELS:
+            projections.append(geometry.kernel_pca(network, a, sets[a], b, sets[b], kernel, n_params))
+    if not projections:
+        raise ValueError(
+            f"{network}: the distance and kernel PCA comparisons need both optimizers' sets; "
+            f"found only {', '.join(sets)}"
+        )
+    projection = pd.concat(projections, ignore_index=True)
+    write_csv(outputs["distances"], pd.concat(distances, ignore_index=True))
+    write_csv(outputs["projections"], projection)
+    write_csv(outputs["separation"], geometry.separation(projection))
+
+
+def _concat_csv(paths) -> pd.DataFrame:
+    return pd.concat([pd.read_csv(p) for p in paths], ignore_index=True)
+
+
+def tables_job(*, runs: list[str], histories: list[str], geometry_files: dict[str, list[str]], outputs: dict) -> None:
+    """The study's tables, each one tidy CSV.
+
+    ``runs``: each network's runs.csv; ``histories``: every run's history.csv;
+    ``geometry_files``: per kind (weight_stats, distances, projections, separation) the
+    per-network CSVs. ``outputs``: table_one, weight_stats, distances, projections,
+    separation, loss_curves.
+    """
+    all_runs = _concat_csv(runs)
+    write_csv(outputs["table_one"], geometry.table_one(all_runs))
+    for kind, paths in geometry_files.items():
+        write_csv(outputs[kind], _concat_csv(paths))
+    # Only the representative runs' curves: the loss-curve figure reads nothing else.
+    chosen = representative_runs(all_runs)[["network", "optimizer", "seed"]]
+    wanted = {tuple(row) for row in chosen.itertuples(index=False)}
+    curves = [pd.read_csv(p) for p in histories if _run_key(p) in wanted]
+    write_csv(outputs["loss_curves"], pd.concat(curves, ignore_index=True))
+
+
+def _run_key(history_path) -> tuple[str, str, int]:
+    """(network, optimizer, seed) from results/train/{network}/{optimizer}/seed{seed}/history.csv."""
+    parts = Path(history_path).parts
+    return parts[-4], parts[-3], int(parts[-2].removeprefix("seed"))

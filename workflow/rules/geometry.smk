@@ -1,0 +1,54 @@
+GEOMETRY_KINDS = ["weight_stats", "distances", "projections", "separation"]
+
+
+rule geometry:
+    input:
+        sets=lambda wildcards: [set_file(wildcards.network, s) for s in SETS],
+        code=code("summarize", "geometry", "select", "io"),
+    output:
+        **{kind: f"results/geometry/{{network}}/{kind}.csv" for kind in GEOMETRY_KINDS},
+    params:
+        set_paths=lambda wildcards: {s: set_file(wildcards.network, s) for s in SETS},
+    log:
+        "logs/geometry/{network}.log",
+    benchmark:
+        "benchmarks/geometry/{network}.tsv"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=30,
+    conda:
+        ENV
+    script:
+        "../../scripts/geometry.py"
+
+
+rule tables:
+    input:
+        runs=expand("results/sets/{network}/runs.csv", network=NETWORKS),
+        histories=train_outputs("history.csv"),
+        geometry=expand("results/geometry/{network}/{kind}.csv", network=NETWORKS, kind=GEOMETRY_KINDS),
+        code=code("summarize", "geometry", "io"),
+    output:
+        table_one=report("results/tables/table1.csv", caption="../report/table1.rst", category="Tables"),
+        weight_stats=report("results/tables/tableS1_weight_stats.csv", caption="../report/tableS1.rst", category="Tables"),
+        separation=report("results/tables/kernel_separation.csv", caption="../report/separation.rst", category="Tables"),
+        distances="results/tables/distances.csv",
+        projections="results/tables/kernel_pca.csv",
+        loss_curves="results/tables/loss_curves.csv",
+    params:
+        geometry_files=lambda wildcards, input: {
+            kind: [p for p in input.geometry if p.endswith(f"/{kind}.csv")] for kind in GEOMETRY_KINDS
+        },
+    log:
+        "logs/tables.log",
+    benchmark:
+        "benchmarks/tables.tsv"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=30,
+    conda:
+        ENV
+    script:
+        "../../scripts/tables.py"
