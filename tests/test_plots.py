@@ -75,8 +75,8 @@ def test_representative_run_is_the_lower_median():
             train_loss=[0.3, 0.1, 0.2, 0.15, np.nan],
         )
     )
-    assert list(plots.representative_runs(runs)["seed"]) == [2]  # among 0.1, 0.2, 0.3
-    assert list(plots.representative_runs(runs[runs["seed"] != 0])["seed"]) == [1]  # lower of 0.1, 0.2
+    assert list(geometry.representative_runs(runs)["seed"]) == [2]  # among 0.1, 0.2, 0.3
+    assert list(geometry.representative_runs(runs[runs["seed"] != 0])["seed"]) == [1]  # lower of 0.1, 0.2
 
 
 def test_loss_curves(out):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pandas as pd
 import pytest
 import yaml
@@ -22,18 +24,21 @@ def finished(tmp_path_factory):
 
 @pytest.fixture
 def edited(finished):
-    """Edit a file as a user would (Snakemake compares contents, not only times), then
-    put its old contents back."""
+    """Edit a file as a user would, then put back its old contents and time.
+
+    Snakemake (>= 9.18) notices an edited input by its checksum and an edited script by
+    its time, so the test really edits, and restores both for the tests that follow."""
     saved = {}
 
     def edit(relative):
         path = finished / relative
-        saved[path] = path.read_bytes()
-        path.write_text(saved[path].decode() + "\n# an edit\n")
+        saved[path] = (path.read_bytes(), path.stat())
+        path.write_text(saved[path][0].decode() + "\n# an edit\n")
 
     yield edit
-    for path, content in saved.items():
+    for path, (content, stat) in saved.items():
         path.write_bytes(content)
+        os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
 
 
 def smoke_config(workdir):
@@ -108,3 +113,46 @@ def test_a_bad_config_is_rejected_before_any_job_naming_the_key(tmp_path, overri
     assert result.returncode != 0
     assert key in message and allowed in message, message[-2000:]
     assert not (workdir / "results").exists()
+
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def test_every_figure_is_a_valid_non_empty_image(finished):
+    figures = sorted((finished / "results" / "figures").iterdir())
+    names = {f.stem for f in figures}
+    for expected in ("fig2_loss_curves", "fig5_distances", "figS3_distances", "fig6_kernel_pca",
+                     "figS4_kernel_pca", "fig6_kernel_comparison", "figS4_kernel_comparison"):
+        assert expected in names, expected
+    for figure in figures:
+        head = figure.read_bytes()[:8]
+        assert head == PNG_SIGNATURE if figure.suffix == ".png" else head.startswith(b"%PDF"), figure
+        assert figure.stat().st_size > 5_000, figure
+
+
+def test_tables_have_their_columns_and_one_row_per_set_and_network(finished):
+    config, smoke = smoke_config(finished)
+    tables = finished / "results" / "tables"
+    n_networks = len(config["networks"])
+
+    table_one = pd.read_csv(tables / "table1.csv")
+    assert {"network", "optimizer", "n_runs", "train_loss_mean", "train_loss_std", "test_loss_mean",
+            "test_loss_std", "test_accuracy_mean", "n_params"} <= set(table_one.columns)
+    assert len(table_one) == n_networks * 2
+    assert (table_one.n_runs == smoke["select"]["n_best"]).all()
+
+    stats = pd.read_csv(tables / "tableS1_weight_stats.csv")
+    assert {"network", "set", "mean", "std", "n_vectors"} <= set(stats.columns)
+    assert len(stats) == n_networks * 4 and not stats.duplicated(["network", "set"]).any()
+
+    separation = pd.read_csv(tables / "kernel_separation.csv")
+    assert {"network", "comparison", "kernel", "auc", "silhouette"} <= set(separation.columns)
+    assert len(separation) == n_networks * 2 * 4  # two comparisons, four kernels
+    assert separation.auc.between(0.5, 1).all()
+
+
+def test_editing_a_figure_script_replans_only_figures(finished, edited):
+    edited("scripts/figure_kernel_pca.py")
+    edited("src/topography/plots.py")
+    jobs = planned_jobs(finished, *SMOKE)
+    assert jobs and set(jobs) - {"all"} <= {"loss_curves_figure", "distance_figure", "kernel_pca_figures"}, jobs

@@ -249,3 +249,20 @@ def separation(projection: pd.DataFrame) -> pd.DataFrame:
             raise ValueError(f"separation: {network} {comparison} {kernel} holds {len(names)} sets, expected 2")
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def representative_runs(runs: pd.DataFrame) -> pd.DataFrame:
+    """Per network and optimizer, the selected run with the median training loss.
+
+    Among the selected runs with status 'ok', sorted by training loss (ties by seed), the
+    one at position (n - 1) // 2: the lower median, so that it is an actual run and the
+    choice neither flatters nor disfavours an optimizer. Returns those rows of ``runs``.
+    """
+    chosen = runs[runs["selected"].astype(bool) & (runs["status"] == "ok")]
+    if chosen.empty:
+        raise ValueError("the runs table has no selected runs with status 'ok'")
+    picks = []
+    for _, group in chosen.groupby(["network", "optimizer"], sort=False):
+        group = group.sort_values(["train_loss", "seed"])
+        picks.append(group.iloc[[(len(group) - 1) // 2]])
+    return pd.concat(picks, ignore_index=True)

@@ -15,7 +15,7 @@ from typing import Iterable
 import numpy as np
 import pandas as pd
 
-from .geometry import KERNELS
+from .geometry import KERNELS, representative_runs
 from .style import (
     KINDS,
     NETWORK_LABELS,
@@ -110,24 +110,6 @@ def _set_legend(fig, sets: Iterable[str], title: str, extra: Iterable[tuple] = (
 
 # ---------------------------------------------------------------------------------------
 # Figures 2 and S1: loss curves of representative runs
-
-
-def representative_runs(runs: pd.DataFrame) -> pd.DataFrame:
-    """Per network and optimizer, the selected run with the median training loss.
-
-    Among the selected runs with status 'ok', sorted by training loss (ties by seed), the
-    one at position (n - 1) // 2: the lower median, so that it is an actual run and the
-    choice neither flatters nor disfavours an optimizer. Returns those rows of ``runs``.
-    """
-    _require(runs, "the runs table", ("network", "optimizer", "seed", "status", "selected", "train_loss"))
-    chosen = runs[runs["selected"].astype(bool) & (runs["status"] == "ok")]
-    if chosen.empty:
-        raise ValueError("the runs table has no selected runs with status 'ok'")
-    picks = []
-    for _, group in chosen.groupby(["network", "optimizer"], sort=False):
-        group = group.sort_values(["train_loss", "seed"])
-        picks.append(group.iloc[[(len(group) - 1) // 2]])
-    return pd.concat(picks, ignore_index=True)
 
 
 def _plot_run(ax, run: pd.DataFrame, optimizer: str) -> None:

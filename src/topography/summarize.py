@@ -13,7 +13,6 @@ import pandas as pd
 
 from . import geometry
 from .io import write_csv
-from .plots import representative_runs
 from .select import load_set
 
 # The two comparisons of the paper: Fig 5 / 6 (BFGS-train vs SGD-test) and Fig S3 / S4
@@ -70,7 +69,7 @@ def tables_job(*, runs: list[str], histories: list[str], geometry_files: dict[st
     for kind, paths in geometry_files.items():
         write_csv(outputs[kind], _concat_csv(paths))
     # Only the representative runs' curves: the loss-curve figure reads nothing else.
-    chosen = representative_runs(all_runs)[["network", "optimizer", "seed"]]
+    chosen = geometry.representative_runs(all_runs)[["network", "optimizer", "seed"]]
     wanted = {tuple(row) for row in chosen.itertuples(index=False)}
     curves = [pd.read_csv(p) for p in histories if _run_key(p) in wanted]
     write_csv(outputs["loss_curves"], pd.concat(curves, ignore_index=True))
