@@ -2,16 +2,20 @@
 
 A landscape answers four questions, for one vector or for a batch of vectors (one per
 row): the loss, and the loss with its gradient. "The loss" is always the average over the
-whole data set (PAPER.md); the data are processed in chunks of ``chunk_size`` images so
-that memory stays bounded for any data size, and per-chunk sums are added up before the
-single division by the number of images.
+whole data set (PAPER.md); the data are processed in chunks so that memory stays bounded
+for any data size, and per-chunk sums are added up before the single division by the
+number of images.
 
-Batches of vectors are evaluated with ``torch.func.vmap``: one call runs the network at
-all vectors at once (batched matmuls, grouped convolutions), instead of a Python loop.
+Batches of vectors (the points of a path) are evaluated together: a network landscape
+calls the network's batched forms (large matmuls and grouped convolutions over all
+vectors at once, see models.py), a function landscape ``torch.func.vmap``; never a
+Python loop over the vectors.
 """
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 from typing import Callable
 
 import torch
@@ -19,11 +23,40 @@ from torch.func import vmap
 
 from .models import FlatNetwork
 
+# The shape of one forward/backward pass of a batched call, per network: at most this
+# many vector-image rows, from at most this many vectors. The activations kept for the
+# backward pass grow with the rows, so they bound memory for any number of vectors and
+# images. The values were measured (bench/pathfinder.py and variants): passes small
+# enough for their activations to stay near the caches, but with enough images that the
+# per-vector matmuls (inner dimension: the images) run at speed.
+PASS_SHAPES = {"fcp": (48_000, 48), "autoencoder": (2_400, 12), "lenet": (1_200, 48), "lstm": (2_400, 6)}
+
+
+def keep_freed_memory() -> bool:
+    """Have glibc's malloc keep freed memory for reuse (process-wide; call once per job).
+
+    torch's CPU allocator caches nothing, and glibc hands every block of more than about
+    128 KB back to the system when it is freed, so each large temporary tensor of a
+    batched pass lands on fresh pages whose page faults cost as much as the arithmetic on
+    them (LeNet's batched pass runs up to ~1.5x faster with this). The price: the process keeps
+    its peak memory until it exits. Returns False where this is not glibc.
+    """
+    libc_name = ctypes.util.find_library("c")
+    try:
+        libc = ctypes.CDLL(libc_name)
+        mallopt = libc.mallopt
+    except (OSError, AttributeError, TypeError):
+        return False
+    m_trim_threshold, m_mmap_threshold = -1, -3
+    # 32 MiB is the largest mmap threshold glibc accepts; larger blocks are still mapped.
+    return bool(mallopt(m_mmap_threshold, 32 << 20)) and bool(mallopt(m_trim_threshold, 1 << 30))
+
 
 class Landscape:
     """Interface shared by network landscapes and plain functions (the 2D toy)."""
 
     n_params: int
+    n: int | None = None  # images in the data set; None for a plain function
 
     def losses(self, weights: torch.Tensor) -> torch.Tensor:
         """Loss at each row of ``weights`` [K, P] -> [K], without gradients."""
@@ -39,6 +72,14 @@ class Landscape:
     def loss_and_grad(self, w: torch.Tensor) -> tuple[float, torch.Tensor]:
         value, grad = self.losses_and_grads(w.unsqueeze(0))
         return float(value[0]), grad[0]
+
+    def subset(self, indices: torch.Tensor) -> "Landscape":
+        """The landscape of a subset of the data (mini-batches); only data landscapes have one."""
+        raise TypeError(f"{type(self).__name__} has no data set to draw a subset from")
+
+    def with_chunk_size(self, chunk_size: int | None) -> "Landscape":
+        """The same landscape evaluated in chunks of at most ``chunk_size`` images."""
+        return self  # a plain function has no data to chunk
 
 
 class FunctionLandscape(Landscape):
@@ -62,9 +103,22 @@ class FunctionLandscape(Landscape):
 
 
 class NetworkLandscape(Landscape):
-    """A network's mean loss over a data set (images ``x``, labels ``y``)."""
+    """A network's mean loss over a data set (images ``x``, labels ``y``).
 
-    def __init__(self, net: FlatNetwork, x: torch.Tensor, y: torch.Tensor, chunk_size: int | None = None):
+    ``chunk_size`` caps the images per forward pass (None: no cap). Batched calls on K
+    vectors take them in groups of at most ``points_per_pass`` and keep the vectors times
+    the images of a pass below ``rows_per_pass`` (defaults: ``PASS_SHAPES``).
+    """
+
+    def __init__(
+        self,
+        net: FlatNetwork,
+        x: torch.Tensor,
+        y: torch.Tensor,
+        chunk_size: int | None = None,
+        rows_per_pass: int | None = None,
+        points_per_pass: int | None = None,
+    ):
         if len(x) != len(y):
             raise ValueError(f"{len(x)} images but {len(y)} labels")
         self.net = net
@@ -73,35 +127,58 @@ class NetworkLandscape(Landscape):
         self.n = len(x)
         self.n_params = net.n_params
         self.chunk_size = chunk_size or self.n
-        # Sum of per-image losses over one chunk, for many weight vectors at once.
-        self._batched_sum = vmap(lambda w, xc, yc: net.sample_losses(w, xc, yc).sum(), in_dims=(0, None, None))
+        rows, points = PASS_SHAPES[net.name]
+        self.rows_per_pass = rows_per_pass or rows
+        self.points_per_pass = points_per_pass or points
 
-    def chunks(self):
-        for start in range(0, self.n, self.chunk_size):
-            yield self.x[start : start + self.chunk_size], self.y[start : start + self.chunk_size]
+    def chunks(self, size: int | None = None):
+        size = size or self.chunk_size
+        for start in range(0, self.n, size):
+            yield self.x[start : start + size], self.y[start : start + size]
+
+    def subset(self, indices):
+        return self._like(self.x[indices], self.y[indices], self.chunk_size)
+
+    def with_chunk_size(self, chunk_size):
+        return self._like(self.x, self.y, chunk_size)
+
+    def _like(self, x, y, chunk_size):
+        return NetworkLandscape(self.net, x, y, chunk_size, self.rows_per_pass, self.points_per_pass)
+
+    def _blocks(self, k: int):
+        """(rows of the vectors, images per chunk) covering k vectors in passes of the set shape."""
+        group = min(k, self.points_per_pass, self.rows_per_pass)
+        images = max(1, min(self.chunk_size, self.rows_per_pass // group))
+        for start in range(0, k, group):
+            yield slice(start, start + group), images
 
     def losses(self, weights):
         total = weights.new_zeros(weights.shape[0])
         with torch.no_grad():
-            for xc, yc in self.chunks():
-                total += self._batched_sum(weights, xc, yc)
+            for rows, images in self._blocks(len(weights)):
+                for xc, yc in self.chunks(images):
+                    total[rows] += self.net.sample_losses_batched(weights[rows], xc, yc).sum(dim=1)
         return total / self.n
 
     def losses_and_grads(self, weights):
-        weights = weights.detach().requires_grad_(True)
         total = weights.new_zeros(weights.shape[0])
-        grads = torch.zeros_like(weights)
-        with torch.enable_grad():
-            for xc, yc in self.chunks():
-                # The rows are independent, so the gradient of the summed losses holds
-                # every row's own gradient; one backward pass serves the whole batch.
-                sums = self._batched_sum(weights, xc, yc)
-                (g,) = torch.autograd.grad(sums.sum(), weights)
-                total += sums.detach()
-                grads += g
+        grads = torch.empty_like(weights)
+        for rows, images in self._blocks(len(weights)):
+            # One leaf per parameter: each chunk's backward() adds into the leaves' own
+            # .grad, and the flat gradient is assembled once per block, not per chunk.
+            params = self.net.unflatten_batched(weights[rows].detach())
+            leaves = [params[name].requires_grad_(True) for name in self.net.names]
+            with torch.enable_grad():
+                for xc, yc in self.chunks(images):
+                    sums = self.net.params_sample_losses(params, xc, yc).sum(dim=1)
+                    # The rows are independent, so the gradient of the summed losses holds
+                    # every row's own gradient.
+                    sums.sum().backward()
+                    total[rows] += sums.detach()
+            grads[rows] = torch.cat([leaf.grad.flatten(1) for leaf in leaves], dim=1)
         return total / self.n, grads / self.n
 
-    # Single vectors skip vmap: a plain forward/backward is what training needs.
+    # Single vectors skip the batched forms: a plain forward/backward is what training needs.
     def loss(self, w):
         with torch.no_grad():
             return float(sum(self.net.sample_losses(w, xc, yc).sum() for xc, yc in self.chunks()) / self.n)

@@ -4,6 +4,13 @@ Every later stage (training, paths, geometry) works on flat float32 vectors. A
 :class:`FlatNetwork` turns such a vector back into the network's named parameters and
 evaluates the module with ``torch.func.functional_call``, so one module serves any
 number of weight vectors without copying parameters in and out.
+
+Each module also has ``forward_batched(params, x)``: the same function at K weight
+vectors at once (every parameter with a leading K axis), written with large matmuls,
+batched matmuls, grouped convolutions and, for the LSTM and the autoencoder's output
+layer, hand-written backward passes. Path finding evaluates ~50 vectors on the same
+images at every step; this is faster than a loop over the vectors or a generic ``vmap``
+(bench/pathfinder.py measures by how much; tests check it equals the loop).
 """
 
 from __future__ import annotations
@@ -38,6 +45,11 @@ class FCP(nn.Module):
         x = self.act(self.fc2(x))
         return self.fc3(x)
 
+    def forward_batched(self, p, x):
+        h = self.act(_shared_linear(x.reshape(-1, 784), p["fc1.weight"]))
+        h = self.act(_batched_linear(h, p["fc2.weight"]))
+        return _batched_linear(h, p["fc3.weight"])
+
 
 class LeNet(nn.Module):
     """LeNet-5 with average pooling, as in the paper."""
@@ -60,6 +72,22 @@ class LeNet(nn.Module):
         x = self.act(self.fc2(x))
         return self.fc3(x)
 
+    def forward_batched(self, p, x):
+        k, n = p["conv1.weight"].shape[0], x.shape[0]
+        # conv1 sees the same images for every vector: one matmul of the image patches
+        # [n*784, 25] by all K*6 filters. Its output [n, 28, 28, K*6] is channels-last,
+        # the layout in which oneDNN's grouped convolution (conv2, one group per
+        # vector) is fastest; NCHW grouped convolution is several times slower on CPU.
+        patches = F.unfold(x.reshape(n, 1, 28, 28), 5, padding=2).transpose(1, 2).reshape(n * 784, 25)
+        h = self.act(torch.addmm(p["conv1.bias"].reshape(k * 6), patches, p["conv1.weight"].reshape(k * 6, 25).T))
+        h = F.avg_pool2d(h.view(n, 28, 28, k * 6).permute(0, 3, 1, 2), 2).contiguous(memory_format=torch.channels_last)
+        h = F.conv2d(h, p["conv2.weight"].reshape(k * 16, 6, 5, 5), p["conv2.bias"].reshape(k * 16), groups=k)
+        # Back to NCHW so that each vector's 400 features are in the order fc1 expects.
+        h = F.avg_pool2d(self.act(h), 2).contiguous().view(n, k, 400).transpose(0, 1)
+        h = self.act(_batched_linear(h, p["fc1.weight"], p["fc1.bias"]))
+        h = self.act(_batched_linear(h, p["fc2.weight"], p["fc2.bias"]))
+        return _batched_linear(h, p["fc3.weight"], p["fc3.bias"])
+
 
 class Autoencoder(nn.Module):
     """784 -> 32 -> 32 (encoder), 32 -> 32 -> 784 (decoder), no biases, sigmoid output."""
@@ -78,13 +106,53 @@ class Autoencoder(nn.Module):
         x = self.act(self.dec1(x))
         return torch.sigmoid(self.dec2(x))
 
+    def forward_batched(self, p, x):
+        return torch.sigmoid(_batched_linear(self._decoder_input(p, x), p["dec2.weight"]))
+
+    def losses_batched(self, p, x):
+        """Per-image reconstruction errors [K, n], the output layer fused with the loss."""
+        return _SigmoidMSE.apply(self._decoder_input(p, x), p["dec2.weight"], x.reshape(-1, 784))
+
+    def _decoder_input(self, p, x):
+        h = self.act(_shared_linear(x.reshape(-1, 784), p["enc1.weight"]))
+        h = self.act(_batched_linear(h, p["enc2.weight"]))
+        return self.act(_batched_linear(h, p["dec1.weight"]))
+
+
+class _SigmoidMSE(torch.autograd.Function):
+    """mean_j (sigmoid(h W^T)_j - x_j)^2 per image, for K weight matrices W at once.
+
+    The [K, n, 784] outputs are the largest tensors of the autoencoder's batched pass and
+    autograd walks them ~10 times (sigmoid, difference, square, mean, and back); here the
+    gradient factor s (1 - s) (s - x) is formed in the forward pass in place, and the
+    backward pass is one scaling and two bmm. The backward pass scales that buffer in
+    place, so it can run only once (no retain_graph).
+    """
+
+    @staticmethod
+    def forward(ctx, h, weight, x):
+        # h [K, n, i], weight [K, P, i], x [n, P] -> [K, n]
+        s = torch.bmm(h, weight.transpose(1, 2)).sigmoid_()
+        factor = torch.addcmul(s, s, s, value=-1)  # s (1 - s)
+        diff = s.sub_(x)
+        losses = torch.linalg.vector_norm(diff, dim=-1).square_() / x.shape[-1]
+        factor.mul_(diff)  # s (1 - s) (s - x)
+        ctx.save_for_backward(h, weight, factor)
+        return losses
+
+    @staticmethod
+    def backward(ctx, grad_losses):
+        h, weight, factor = ctx.saved_tensors
+        grad_out = factor.mul_(grad_losses.unsqueeze(-1) * (2 / factor.shape[-1]))
+        return torch.bmm(grad_out, weight), torch.bmm(grad_out.transpose(1, 2), h), None
+
 
 class PermutedLSTM(nn.Module):
     """Permuted sequential MNIST: one LSTM layer (hidden 48) over 28 steps of 28 pixels.
 
     The cell is written out with matmuls instead of ``nn.LSTM`` so that it works under
-    ``torch.func.vmap`` (many weight vectors at once); parameter names, shapes, gate order
-    (input, forget, cell, output) and initialisation are those of ``nn.LSTM``.
+    ``torch.func`` transforms; parameter names, shapes, gate order (input, forget, cell,
+    output) and initialisation are those of ``nn.LSTM``.
     """
 
     hidden = 48
@@ -107,15 +175,125 @@ class PermutedLSTM(nn.Module):
     def forward(self, x):
         x = x.reshape(-1, 784)[:, self.permutation].reshape(-1, 28, 28)
         # The input projection of all 28 steps in one matmul; only the recurrence loops.
-        gates_in = x @ self.weight_ih.T + (self.bias_ih + self.bias_hh)
+        # unbind, not gates_in[:, t]: the backward of 28 separate indexings writes 28
+        # full-size zero tensors, which made the backward pass quadratic in the steps.
+        gates_in = (x @ self.weight_ih.T + (self.bias_ih + self.bias_hh)).unbind(1)
         h = x.new_zeros(x.shape[0], self.hidden)
         c = torch.zeros_like(h)
-        for t in range(28):
-            gates = gates_in[:, t] + h @ self.weight_hh.T
-            i, f, g, o = gates.chunk(4, dim=-1)
-            c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
-            h = torch.sigmoid(o) * torch.tanh(c)
+        for gates_t in gates_in:
+            h, c = _lstm_cell(gates_t + h @ self.weight_hh.T, c)
         return self.fc(h)
+
+    def forward_batched(self, p, x):
+        n = x.shape[0]
+        # Time-major [28, n, 28], so that each step's inputs are one contiguous block.
+        seq = x.reshape(n, 784)[:, self.permutation].reshape(n, 28, 28).transpose(0, 1).contiguous()
+        h = _BatchedLSTM.apply(seq, p["weight_ih"], p["weight_hh"], p["bias_ih"] + p["bias_hh"])
+        return _batched_linear(h, p["fc.weight"])
+
+
+def _lstm_cell(gates, c):
+    """One LSTM step from the summed gate pre-activations (order i, f, g, o)."""
+    i, f, g, o = gates.chunk(4, dim=-1)
+    c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
+    return torch.sigmoid(o) * torch.tanh(c), c
+
+
+class _BatchedLSTM(torch.autograd.Function):
+    """K LSTMs (one per weight vector) over the same input sequence -> last hidden states.
+
+    Forward and backward (backpropagation through time) are written out by hand on
+    preallocated [T, K, n, .] buffers, updated in place: autograd's version of the same
+    loop spends most of its time on the bookkeeping of ~40 small ops per step (splits,
+    concatenations, layout copies), several times the arithmetic. Each step's input,
+    a constant 1 (for the bias) and the previous hidden state sit side by side in one
+    buffer row, so one bmm per step gives all gate pre-activations and one bmm per step
+    all weight gradients. tanh is computed as 2 sigmoid(2z) - 1, several times faster
+    than torch.tanh on CPU. The backward pass overwrites the forward's buffers, so it
+    can run only once (no retain_graph).
+    """
+
+    @staticmethod
+    def forward(ctx, seq, weight_ih, weight_hh, bias):
+        # seq [T, n, I] (shared by all K); weight_ih [K, 4H, I]; weight_hh [K, 4H, H]; bias [K, 4H]
+        steps, n, inputs = seq.shape
+        k, gates, hidden = weight_hh.shape
+        weights = torch.cat([weight_ih, bias.unsqueeze(2), weight_hh], dim=2)  # [K, 4H, I + 1 + H]
+        # The cell gate's rows doubled: then one in-place sigmoid per step serves all
+        # four gates, the cell gate's tanh being 2 sigmoid(2z) - 1.
+        double = seq.new_ones(gates, 1)
+        double[2 * hidden : 3 * hidden] = 2
+        doubled = (weights * double).transpose(1, 2)
+        rows = seq.new_zeros(steps, k, n, inputs + 1 + hidden)  # [x_t, 1, h_{t-1}]; h_{-1} = 0
+        rows[..., :inputs] = seq.unsqueeze(1)
+        rows[..., inputs] = 1
+        acts = seq.new_empty(steps, k, n, gates)
+        cells, tanh_cells = seq.new_empty(steps, k, n, hidden), seq.new_empty(steps, k, n, hidden)
+        h_last = seq.new_empty(k, n, hidden)
+        for t in range(steps):
+            a = torch.bmm(rows[t], doubled, out=acts[t]).sigmoid_()
+            i, f, g, o = a.split(hidden, dim=-1)
+            g.mul_(2).sub_(1)
+            if t:
+                torch.mul(f, cells[t - 1], out=cells[t]).addcmul_(i, g)
+            else:
+                torch.mul(i, g, out=cells[t])  # c_{-1} = 0
+            _tanh(cells[t], out=tanh_cells[t])
+            torch.mul(o, tanh_cells[t], out=rows[t + 1, ..., inputs + 1 :] if t + 1 < steps else h_last)
+        ctx.save_for_backward(weights, rows, acts, cells, tanh_cells)
+        return h_last
+
+    @staticmethod
+    def backward(ctx, grad_h):
+        weights, rows, acts, cells, tanh_cells = ctx.saved_tensors
+        steps, k, n, gates = acts.shape
+        hidden, inputs = gates // 4, weights.shape[2] - gates // 4 - 1
+        weight_hh = weights[..., inputs + 1 :]
+        grad = torch.zeros_like(weights)
+        dh, dc = grad_h.contiguous(), torch.zeros_like(grad_h)
+        one = acts.new_ones(())
+        for t in reversed(range(steps)):
+            a = acts[t]
+            i, f, g, o = a.split(hidden, dim=-1)
+            tc = tanh_cells[t]
+            dc.addcmul_(dh * o, torch.addcmul(one, tc, tc, value=-1))  # via h_t = o tanh(c_t)
+            d_i, d_g, d_o = dc * g, dc * i, dh * tc
+            d_f = dc * cells[t - 1] if t else None
+            dc.mul_(f)  # now the gradient reaching c_{t-1}
+            # Overwrite the activations with the gradients of the gate pre-activations:
+            # sigmoid' = s (1 - s), tanh' = 1 - g^2.
+            for s, d in ((i, d_i), (f, d_f), (o, d_o)):
+                if d is None:
+                    s.zero_()  # the forget gate at t = 0 multiplies c_{-1} = 0
+                else:
+                    s.addcmul_(s, s, value=-1).mul_(d)
+            torch.addcmul(d_g, d_g, g.mul_(g), value=-1, out=g)
+            grad.baddbmm_(a.transpose(1, 2), rows[t])
+            if t:
+                dh = torch.bmm(a, weight_hh)
+        return None, grad[..., :inputs], grad[..., inputs + 1 :], grad[..., inputs]
+
+
+def _tanh(x, out):
+    """tanh(x) = 2 sigmoid(2x) - 1, written into ``out``."""
+    return torch.mul(x, 2, out=out).sigmoid_().mul_(2).sub_(1)
+
+
+def _shared_linear(x, weight):
+    """Input ``x`` [n, i] shared by K weight matrices [K, o, i] -> [K, n, o].
+
+    The K matrices are stacked into one [K*o, i] matrix, so all K products are a single
+    large matmul, which runs near the machine's peak rate (K separate ones do not).
+    """
+    k, o, i = weight.shape
+    return (x @ weight.reshape(k * o, i).T).view(-1, k, o).transpose(0, 1)
+
+
+def _batched_linear(h, weight, bias=None):
+    """Inputs [K, n, i], one weight matrix [K, o, i] each -> [K, n, o]."""
+    if bias is None:
+        return torch.bmm(h, weight.transpose(1, 2))
+    return torch.baddbmm(bias.unsqueeze(1), h, weight.transpose(1, 2))
 
 
 _CLASSES = {"fcp": FCP, "lenet": LeNet, "autoencoder": Autoencoder, "lstm": PermutedLSTM}
@@ -171,14 +349,39 @@ class FlatNetwork:
         params.update(self.buffers)
         return params
 
+    def unflatten_batched(self, weights: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Rows of ``weights`` [K, P] -> named parameters with a leading K axis (views)."""
+        chunks = torch.split(weights, self.sizes, dim=1)
+        params = {n: c.view(-1, *s) for n, c, s in zip(self.names, chunks, self.shapes)}
+        params.update(self.buffers)
+        return params
+
     def forward(self, w: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         return functional_call(self.module, self.unflatten(w), (x,))
 
+    def forward_batched(self, weights: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        """Outputs [K, n, ...] of the network at each row of ``weights`` [K, P]."""
+        return self.module.forward_batched(self.unflatten_batched(weights), x)
+
     def sample_losses(self, w: torch.Tensor, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        out = self.forward(w, x)
+        return self._losses(self.forward(w, x), x, y)
+
+    def sample_losses_batched(self, weights: torch.Tensor, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """Per-image losses [K, n] at each row of ``weights`` [K, P]."""
+        return self.params_sample_losses(self.unflatten_batched(weights), x, y)
+
+    def params_sample_losses(self, params: dict[str, torch.Tensor], x, y) -> torch.Tensor:
+        """Per-image losses [K, n] for named parameters with a leading K axis."""
         if self.task == "reconstruct":
-            return (out - x.reshape(out.shape)).pow(2).mean(dim=1)
-        return F.cross_entropy(out, y, reduction="none")
+            return self.module.losses_batched(params, x)
+        return self._losses(self.module.forward_batched(params, x), x, y)
+
+    def _losses(self, out, x, y):
+        """Per-image losses from outputs [..., n, d] (any leading axes)."""
+        if self.task == "reconstruct":
+            return (out - x.reshape(-1, out.shape[-1])).pow(2).mean(dim=-1)
+        flat = F.cross_entropy(out.reshape(-1, out.shape[-1]), y.expand(out.shape[:-1]).reshape(-1), reduction="none")
+        return flat.view(out.shape[:-1])
 
     def loss(self, w: torch.Tensor, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         return self.sample_losses(w, x, y).mean()
