@@ -1,0 +1,172 @@
+"""Speed and memory of FourierPathFinder, per network, measured in one run.
+
+    python bench/pathfinder.py                       # 4000 images, M = 50, 5 steps
+    python bench/pathfinder.py --n-images 200 --steps 2 --points 10   # a quick check
+    python bench/pathfinder.py --json bench.json
+
+Each network runs in a subprocess of its own, so that its peak memory is its own, with
+torch at 2 threads and topography.landscape.keep_freed_memory() called. In it:
+
+- matmul GFLOP/s: a dense fp32 2048 x 2048 matmul, the best of 10 repeats, measured
+  before and after the steps, the better taken: what the machine can do;
+- seconds per step: find_path's Adam steps (median of the gaps between steps, the first
+  step excluded as warm-up), each evaluating the M - 2 inner points on all images. A
+  typical step against the best matmul: the ratio errs low when other jobs share the CPU;
+- GFLOP/s: the network's flops of one step, counted analytically (below), per second;
+- speedup vs loop: one plain loop over the same M - 2 points (a forward and backward of
+  the module per point, on all images at once, as a naive implementation does), divided
+  by the seconds per step;
+- peak memory: the peak resident set size (ru_maxrss) of the subprocess after the steps,
+  i.e. Python, torch, the data and the path finding together (before the loop runs).
+
+Flops per image and point, 2 per multiply-add of the network's matmuls and convolutions
+(elementwise work, i.e. activations, pooling and the loss, is not counted):
+- gflops: forward + backward = 3 x forward, the usual convention;
+- gflops_needed: without the input gradient of the first layer, whose input is the data
+  and which no implementation computes; the honest rate of useful arithmetic (FCP and the
+  autoencoder do most of their work in the first layer, so the two differ most there).
+For the LSTM the recurrent matmul of step 0 is not counted (h = 0 there).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import statistics
+import subprocess
+import sys
+import time
+
+import torch
+
+from topography.landscape import NetworkLandscape, keep_freed_memory
+from topography.models import NETWORKS, build_network
+from topography.pathfinder import PathConfig, find_path
+
+THREADS = 2
+# Multiply-adds per image: (first layer, on the data; all the other layers).
+MACS = {
+    "fcp": (784 * 50, 50 * 50 + 50 * 10),
+    "autoencoder": (784 * 32, 32 * 32 + 32 * 32 + 32 * 784),
+    "lenet": (28 * 28 * 6 * 25, 10 * 10 * 16 * 150 + 400 * 120 + 120 * 84 + 84 * 10),
+    "lstm": (28 * 28 * 4 * 48, 27 * 48 * 4 * 48 + 48 * 10),
+}
+
+
+def flops_per_image_point(network: str, first_input_grad: bool = True) -> int:
+    first, rest = MACS[network]
+    return 2 * ((3 if first_input_grad else 2) * first + 3 * rest)
+
+
+def matmul_gflops(size: int = 2048, repeats: int = 10) -> float:
+    """The machine's dense fp32 matmul rate: the best of ``repeats`` (other load only slows)."""
+    a, b = torch.randn(size, size), torch.randn(size, size)
+    a @ b  # warm-up
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        a @ b
+        times.append(time.perf_counter() - start)
+    return 2 * size**3 / min(times) / 1e9
+
+
+def measure(network: str, n_images: int, points: int, steps: int) -> dict:
+    """Everything for one network; runs inside the subprocess."""
+    torch.set_num_threads(THREADS)
+    keep_freed_memory()  # as a path job should: see its docstring
+    net = build_network(network)
+    generator = torch.Generator().manual_seed(0)
+    x = torch.rand(n_images, 784, generator=generator)
+    y = torch.randint(0, 10, (n_images,), generator=generator)
+    landscape = NetworkLandscape(net, x, y)
+    w_a, w_b = net.init_vector(0), net.init_vector(1)
+    matmul = matmul_gflops()
+
+    stamps = []
+    config = PathConfig(points=points, steps=steps)
+    result = find_path(landscape, w_a, w_b, config, progress=lambda step, value: stamps.append(time.perf_counter()))
+    seconds_per_step = statistics.median(b - a for a, b in zip(stamps, stamps[1:]))
+    peak_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / 1e9  # Linux: KiB
+    matmul = max(matmul, matmul_gflops())
+
+    t = torch.from_numpy(result.t).float()[1:-1, None]
+    inner = (1 - t) * w_a + t * w_b
+    start = time.perf_counter()
+    for w in inner:
+        landscape.loss_and_grad(w)
+    loop_seconds = time.perf_counter() - start
+
+    rate = (points - 2) * n_images / seconds_per_step / 1e9  # G image-points per second
+    gflops = flops_per_image_point(network) * rate
+    needed = flops_per_image_point(network, first_input_grad=False) * rate
+    return {
+        "network": network,
+        "seconds_per_step": seconds_per_step,
+        "gflops": gflops,
+        "matmul_gflops": matmul,
+        "ratio_to_matmul": gflops / matmul,
+        "gflops_needed": needed,
+        "ratio_needed_to_matmul": needed / matmul,
+        "loop_seconds": loop_seconds,
+        "speedup_vs_loop": loop_seconds / seconds_per_step,
+        "peak_memory_gb": peak_gb,
+        "n_images": n_images,
+        "points": points,
+        "steps": steps,
+        "threads": THREADS,
+        "rows_per_pass": landscape.rows_per_pass,
+        "points_per_pass": landscape.points_per_pass,
+    }
+
+
+def run_child(network: str, args) -> dict:
+    command = [sys.executable, __file__, "--child", network, "--n-images", str(args.n_images),
+               "--points", str(args.points), "--steps", str(args.steps)]
+    done = subprocess.run(command, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"benchmark of {network} failed:\n{done.stderr}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def print_table(rows: list[dict]) -> None:
+    header = (f"{'network':<12}{'s/step':>8}{'GFLOP/s':>9}{'matmul':>8}{'ratio':>7}{'needed':>8}{'ratio':>7}"
+              f"{'loop s':>8}{'speedup':>9}{'peak GB':>9}")
+    print(header)
+    print("-" * len(header))
+    for r in rows:
+        print(
+            f"{r['network']:<12}{r['seconds_per_step']:>8.3f}{r['gflops']:>9.1f}{r['matmul_gflops']:>8.1f}"
+            f"{r['ratio_to_matmul']:>7.2f}{r['gflops_needed']:>8.1f}{r['ratio_needed_to_matmul']:>7.2f}"
+            f"{r['loop_seconds']:>8.2f}{r['speedup_vs_loop']:>8.2f}x{r['peak_memory_gb']:>9.2f}"
+        )
+    print("GFLOP/s: 3 x forward flops; needed: without the first layer's input gradient (see --help)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--networks", nargs="+", default=list(NETWORKS), choices=NETWORKS)
+    parser.add_argument("--n-images", type=int, default=4000)
+    parser.add_argument("--points", type=int, default=50, help="M, the points along the path")
+    parser.add_argument("--steps", type=int, default=5, help="Adam steps (at least 2)")
+    parser.add_argument("--json", help="also write the results to this file")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.steps < 2:
+        parser.error("--steps must be at least 2 (the first step is warm-up)")
+    if args.child:
+        print(json.dumps(measure(args.child, args.n_images, args.points, args.steps)))
+        return
+    print(f"{args.n_images} random images, M = {args.points}, {args.steps} steps, {THREADS} threads, torch {torch.__version__}")
+    rows = []
+    for network in args.networks:
+        rows.append(run_child(network, args))
+        print(f"  {network} done", file=sys.stderr)
+    print_table(rows)
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(rows, f, indent=2)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,227 @@
+"""FourierPathFinder: a low-loss path between two weight vectors (PAPER.md).
+
+The path is the straight line plus a truncated sine series, which keeps both ends fixed,
+
+    w(t) = (1 - t) w_a + t w_b + sum_{n=1..N_F} b_n sin(n pi t),   t in [0, 1],
+
+discretised at M points t_m = linspace(0, 1, M). Adam minimises over the b_n
+
+    L = sum_m loss(w(t_m)) + lam * sum_m |w(t_{m+1}) - w(t_m)|^2,
+
+and the height of the path is H = max_m loss(w(t_m)) on the full landscape.
+
+Works on any :class:`~topography.landscape.Landscape`: a network on a data set, the 2D
+toy, a user's own function. Every step evaluates the M - 2 inner points in one batched
+call that returns their loss gradients; autograd then carries those through the path's
+parameterisation into the b_n. The two ends do not depend on the b_n (sin(0) =
+sin(n pi) = 0), so their losses are measured once and never differentiated.
+
+    from topography.pathfinder import PathConfig, find_path
+    result = find_path(landscape, w_a, w_b, PathConfig(steps=100))
+    result.height, result.straight_height, result.to_dict()
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+import torch
+from torch import nn
+
+from .landscape import Landscape
+
+
+@dataclass(frozen=True)
+class PathConfig:
+    """Settings of FourierPathFinder; defaults are the paper's (network landscapes).
+
+    chunk_size: at most this many images per forward pass (None: the landscape's own
+    setting; a NetworkLandscape bounds the memory of a pass by itself, see
+    ``PASS_SHAPES``, so None is safe for any data size and M). batch_size: None uses the whole data set at every step, as the
+    paper does; an int draws a fresh seeded mini-batch of that many images per step (a
+    cheap approximation; heights are still measured on the whole landscape).
+    In mini-batch mode the objective's inner-point losses are the mini-batch's.
+    grad_noise: std of Gaussian noise added to the gradient at every step (the authors'
+    toy run uses 1). seed: the mini-batches and the noise.
+    """
+
+    n_fourier: int = 10
+    points: int = 50
+    lam: float = 1e-4
+    steps: int = 100
+    lr: float = 1e-3
+    chunk_size: int | None = None
+    batch_size: int | None = None
+    grad_noise: float = 0.0
+    seed: int = 0
+
+    def __post_init__(self):
+        checks = {
+            "n_fourier": self.n_fourier >= 1,
+            "points": self.points >= 3,  # fewer than 3 points have no inner point to move
+            "lam": self.lam >= 0,
+            "steps": self.steps >= 0,
+            "lr": self.lr > 0,
+            "chunk_size": self.chunk_size is None or self.chunk_size >= 1,
+            "batch_size": self.batch_size is None or self.batch_size >= 1,
+            "grad_noise": self.grad_noise >= 0,
+        }
+        for key, ok in checks.items():
+            if not ok:
+                raise ValueError(f"PathConfig.{key} = {getattr(self, key)!r} is out of range")
+
+
+class FourierPath(nn.Module):
+    """w(t) = (1 - t) w_a + t w_b + sum_n b_n sin(n pi t); the b_n are the only parameters."""
+
+    def __init__(self, w_a: torch.Tensor, w_b: torch.Tensor, n_fourier: int):
+        super().__init__()
+        if w_a.shape != w_b.shape or w_a.dim() != 1:
+            raise ValueError(f"endpoints must be flat vectors of one length, got {tuple(w_a.shape)} and {tuple(w_b.shape)}")
+        self.register_buffer("w_a", w_a)
+        self.register_buffer("w_b", w_b)
+        self.coefficients = nn.Parameter(torch.zeros(n_fourier, len(w_a), dtype=w_a.dtype, device=w_a.device))
+
+    def basis(self, t: torch.Tensor) -> torch.Tensor:
+        """sin(n pi t) [M, N_F], exactly zero at t = 0 and t = 1 (in floating point
+        sin(n pi) is ~1e-16, not 0, which would move the end w_b)."""
+        t = t.to(torch.float64)
+        n = torch.arange(1, len(self.coefficients) + 1, dtype=torch.float64, device=t.device)
+        values = torch.sin(math.pi * t[:, None] * n)
+        values = torch.where(((t == 0) | (t == 1))[:, None], 0.0, values)
+        return values.to(self.coefficients)
+
+    def forward(self, t: torch.Tensor) -> torch.Tensor:
+        """The points w(t) [M, P] at the times t [M]."""
+        s = t.to(self.w_a)[:, None]
+        return (1 - s) * self.w_a + s * self.w_b + self.basis(t) @ self.coefficients
+
+
+@dataclass
+class PathResult:
+    """One optimised path. Profiles and heights are on the full landscape."""
+
+    t: np.ndarray
+    losses: np.ndarray  # loss along the optimised path
+    straight_losses: np.ndarray  # loss along the straight line
+    height: float  # max of losses
+    straight_height: float
+    length: float  # sum of the segment norms |w(t_{m+1}) - w(t_m)|
+    straight_length: float  # |w_b - w_a|
+    objective: list[float]  # L at each step, before that step's update
+    seconds: float
+    config: PathConfig
+    coefficients: np.ndarray  # the b_n [N_F, P]; not in to_dict (large)
+
+    def to_dict(self) -> dict:
+        return {
+            "t": self.t.tolist(),
+            "losses": self.losses.tolist(),
+            "straight_losses": self.straight_losses.tolist(),
+            "height": self.height,
+            "straight_height": self.straight_height,
+            "length": self.length,
+            "straight_length": self.straight_length,
+            "objective": list(self.objective),
+            "seconds": self.seconds,
+            "config": dataclasses.asdict(self.config),
+        }
+
+
+def find_path(
+    landscape: Landscape,
+    w_a,
+    w_b,
+    config: PathConfig = PathConfig(),
+    progress: Callable[[int, float], None] | None = None,
+) -> PathResult:
+    """Optimise a Fourier path from ``w_a`` to ``w_b`` on ``landscape``.
+
+    ``w_a``, ``w_b``: flat vectors (tensors or arrays) in the landscape's dtype and device.
+    ``progress(step, objective)``, if given, is called after every Adam step (e.g. to
+    update a tqdm bar).
+    """
+    start = time.perf_counter()
+    w_a = torch.as_tensor(w_a)
+    w_b = torch.as_tensor(w_b, dtype=w_a.dtype, device=w_a.device)
+    if len(w_a) != landscape.n_params:
+        raise ValueError(f"endpoints have {len(w_a)} components, the landscape {landscape.n_params}")
+    if config.batch_size is not None and landscape.n is None:
+        raise ValueError("PathConfig.batch_size needs a landscape over a data set (mini-batches)")
+    if config.chunk_size is not None:
+        landscape = landscape.with_chunk_size(config.chunk_size)
+    path = FourierPath(w_a, w_b, config.n_fourier)
+    t = torch.linspace(0, 1, config.points, dtype=torch.float64)
+    with torch.no_grad():
+        straight = landscape.losses(path(t))
+    end_losses = float(straight[[0, -1]].sum())  # constant in the b_n: measured once
+
+    generator = torch.Generator().manual_seed(config.seed)
+    optimizer = torch.optim.Adam(path.parameters(), lr=config.lr)
+    objective = []
+    for step in range(config.steps):
+        objective.append(_adam_step(path, t, landscape, end_losses, config, optimizer, generator))
+        if progress is not None:
+            progress(step, objective[-1])
+
+    with torch.no_grad():
+        points = path(t)
+        losses = torch.cat([straight[:1], landscape.losses(points[1:-1]), straight[-1:]])
+    return PathResult(
+        t=t.numpy(),
+        losses=_numpy(losses),
+        straight_losses=_numpy(straight),
+        height=float(losses.max()),
+        straight_height=float(straight.max()),
+        length=float(torch.linalg.vector_norm(points.diff(dim=0).double(), dim=1).sum()),
+        straight_length=float(torch.linalg.vector_norm((w_b - w_a).double())),
+        objective=objective,
+        seconds=time.perf_counter() - start,
+        config=config,
+        coefficients=_numpy(path.coefficients.detach()),
+    )
+
+
+def _adam_step(path, t, landscape, end_losses, config, optimizer, generator) -> float:
+    """One Adam step on the b_n; returns the objective at the b_n before the step."""
+    if config.batch_size is not None:
+        landscape = landscape.subset(torch.randperm(landscape.n, generator=generator)[: config.batch_size])
+    optimizer.zero_grad()
+    value = backward_objective(path, t, landscape, config.lam)
+    if config.grad_noise:
+        noise = torch.randn(path.coefficients.shape, generator=generator, dtype=path.coefficients.dtype)
+        path.coefficients.grad += config.grad_noise * noise.to(path.coefficients.device)
+    optimizer.step()
+    return value + end_losses
+
+
+def backward_objective(path: FourierPath, t: torch.Tensor, landscape: Landscape, lam: float) -> float:
+    """The objective without its constant end terms, sum_{inner m} loss(w(t_m)) +
+    lam * sum_m |w(t_{m+1}) - w(t_m)|^2; its gradient is added to path.coefficients.grad."""
+    points = path(t)
+    inner = points[1:-1]
+    losses, grads = landscape.losses_and_grads(inner.detach())
+    length_term = lam * points.diff(dim=0).pow(2).sum()
+    # d(sum_m loss(w_m))/db = sum_m dw_m/db . grad loss(w_m): backpropagating the batched
+    # per-point gradients through the path gives it; the length term backpropagates itself.
+    torch.autograd.backward([inner, length_term], [grads, torch.ones_like(length_term)])
+    return float(losses.sum() + length_term.detach())
+
+
+def path_points(w_a, w_b, coefficients, t) -> torch.Tensor:
+    """The points [M, P] at times ``t`` of the path with these coefficients (e.g. a
+    PathResult's ``coefficients``, to redraw or re-evaluate an optimised path)."""
+    w_a = torch.as_tensor(w_a)
+    path = FourierPath(w_a, torch.as_tensor(w_b, dtype=w_a.dtype, device=w_a.device), len(coefficients))
+    with torch.no_grad():
+        path.coefficients.copy_(torch.as_tensor(coefficients))
+        return path(torch.as_tensor(t))
+
+
+def _numpy(tensor: torch.Tensor) -> np.ndarray:
+    return tensor.detach().cpu().double().numpy()
