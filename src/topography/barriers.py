@@ -1,0 +1,136 @@
+"""Barrier heights between pairs of solutions: which pairs, the tidy table, the figures.
+
+Paper figure 4 (training landscape, four sets) and figure S2 (test landscape, the two
+test sets) are histograms of the heights H of the paths FourierPathFinder found between
+random pairs of each solution set, one panel per network.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable, Mapping
+
+import numpy as np
+import pandas as pd
+
+from .models import NETWORKS
+from .style import KINDS, NETWORK_LABELS, SET_COLORS, SET_LABELS, SETS, plt, save_figure
+
+BARRIER_COLUMNS = (
+    "network", "landscape", "set", "pair", "i", "j", "height", "straight_height", "length", "seconds"
+)
+PROFILE_COLUMNS = ("network", "landscape", "set", "pair", "t", "loss", "straight_loss")
+# Histograms switch to logarithmic bins when the heights span more than this factor.
+LOG_SCALE_RATIO = 100.0
+
+
+def draw_pairs(n_vectors: int, n_pairs: int, seed: int) -> list[tuple[int, int]]:
+    """``n_pairs`` distinct pairs (i, j), i < j, of a set of ``n_vectors``, seeded.
+
+    All pairs are shuffled by the seed and the first ``n_pairs`` taken, so a larger
+    ``n_pairs`` keeps the pairs of a smaller one. When fewer distinct pairs exist than
+    asked for, all of them are returned.
+    """
+    if n_vectors < 0 or n_pairs < 0:
+        raise ValueError(f"n_vectors = {n_vectors} and n_pairs = {n_pairs} must be >= 0")
+    i, j = np.triu_indices(n_vectors, k=1)
+    order = np.random.default_rng(seed).permutation(len(i))[:n_pairs]
+    return [(int(i[k]), int(j[k])) for k in order]
+
+
+def collect_barriers(records: Iterable[Mapping]) -> pd.DataFrame:
+    """One row per path from per-pair result dicts (each holding the keys of
+    ``BARRIER_COLUMNS``, e.g. a PathResult.to_dict() with network, landscape, set, pair,
+    i, j added), in the paper's order of networks, landscapes and sets."""
+    rows = [_pick(record, BARRIER_COLUMNS) for record in records]
+    table = pd.DataFrame(rows, columns=list(BARRIER_COLUMNS))
+    return _sorted(table, ["pair"])
+
+
+def collect_profiles(records: Iterable[Mapping]) -> pd.DataFrame:
+    """The loss along each path and along its straight line, one row per point."""
+    frames = []
+    for record in records:
+        keys = _pick(record, ("network", "landscape", "set", "pair", "t", "losses", "straight_losses"))
+        frames.append(
+            pd.DataFrame(
+                {
+                    **{k: keys[k] for k in ("network", "landscape", "set", "pair")},
+                    "t": keys["t"],
+                    "loss": keys["losses"],
+                    "straight_loss": keys["straight_losses"],
+                }
+            )
+        )
+    table = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=list(PROFILE_COLUMNS))
+    return _sorted(table, ["pair", "t"])
+
+
+def _pick(record: Mapping, keys) -> dict:
+    missing = [k for k in keys if k not in record]
+    if missing:
+        raise ValueError(f"path record lacks {', '.join(missing)}")
+    return {k: record[k] for k in keys}
+
+
+def _sorted(table: pd.DataFrame, then: list[str]) -> pd.DataFrame:
+    """Rows in the paper's order of networks, landscapes and sets (unknown names last)."""
+    order = {"network": NETWORKS, "landscape": KINDS, "set": SETS}
+    keys = {col: table[col].map(lambda v, names=names: _rank(v, names)) for col, names in order.items()}
+    ranked = table.assign(**{f"_{c}": k for c, k in keys.items()})
+    ranked = ranked.sort_values([f"_{c}" for c in order] + list(order) + then, kind="stable")
+    return ranked.drop(columns=[f"_{c}" for c in order]).reset_index(drop=True)
+
+
+def _rank(value, names) -> int:
+    return names.index(value) if value in names else len(names)
+
+
+def plot_barriers(table: pd.DataFrame, landscape: str, *paths, bins: int = 20) -> None:
+    """Histograms of path heights per set, one panel per network, for one landscape
+    ('train': paper figure 4; 'test': figure S2), saved to each of ``paths``."""
+    missing = [c for c in ("network", "landscape", "set", "height") if c not in table.columns]
+    if missing:
+        raise ValueError(f"barrier table lacks the column(s) {', '.join(missing)}")
+    table = _sorted(table[table["landscape"] == landscape].dropna(subset=["height"]), [])
+    if table.empty:
+        raise ValueError(f"no path heights on the {landscape!r} landscape to plot")
+    networks = list(dict.fromkeys(table["network"]))
+    fig, axes = plt.subplots(1, len(networks), figsize=(3.6 * len(networks), 3.4), squeeze=False, layout="constrained")
+    for ax, network in zip(axes[0], networks):
+        _histograms(ax, table[table["network"] == network], bins)
+        ax.set_title(NETWORK_LABELS.get(network, network))
+    axes[0][0].set_ylabel("pairs")
+    handles, labels = _legend_entries(axes[0])
+    fig.legend(handles, labels, loc="outside lower center", ncols=len(labels), frameon=False)
+    name = {"train": "training", "test": "test"}.get(landscape, landscape)
+    fig.suptitle(f"Heights of the optimised paths on the {name} landscape")
+    save_figure(fig, *paths)
+
+
+def _histograms(ax, panel: pd.DataFrame, bins: int) -> None:
+    """One histogram per set on shared bins (log bins when heights span decades)."""
+    heights = panel["height"].to_numpy(dtype=float)
+    low, high = heights.min(), heights.max()
+    if low > 0 and high / low > LOG_SCALE_RATIO:
+        edges = np.geomspace(low, high, bins + 1)
+        ax.set_xscale("log")
+    else:
+        edges = np.histogram_bin_edges(heights, bins=bins)
+    for set_name in dict.fromkeys(panel["set"]):
+        values = panel.loc[panel["set"] == set_name, "height"]
+        color = SET_COLORS.get(set_name)
+        ax.hist(values, bins=edges, color=color, alpha=0.55, label=SET_LABELS.get(set_name, set_name))
+        ax.hist(values, bins=edges, color=color, histtype="step", lw=1.2)
+    ax.set_xlabel("path height H")
+    ax.yaxis.get_major_locator().set_params(integer=True)
+
+
+def _legend_entries(axes) -> tuple[list, list[str]]:
+    """Each set once, in the paper's order, across all panels."""
+    entries = {}
+    for ax in axes:
+        for handle, label in zip(*ax.get_legend_handles_labels()):
+            entries.setdefault(label, handle)
+    order = [SET_LABELS[s] for s in SETS if SET_LABELS[s] in entries]
+    order += [label for label in entries if label not in order]
+    return [entries[label] for label in order], order
