@@ -11,6 +11,7 @@ include: "workflow/rules/train.smk"
 include: "workflow/rules/select.smk"
 include: "workflow/rules/geometry.smk"
 include: "workflow/rules/figures.smk"
+include: "workflow/rules/paths.smk"
 
 
 rule all:
@@ -19,4 +20,6 @@ rule all:
         "results/tables/table1.csv",
         "results/figures/fig2_loss_curves.png",
         geometry_figures(),
+        path_targets(),
+        "results/figures/fig3_toy_paths.png",
     default_target: True

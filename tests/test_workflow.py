@@ -121,7 +121,7 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 def test_every_figure_is_a_valid_non_empty_image(finished):
     figures = sorted((finished / "results" / "figures").iterdir())
     names = {f.stem for f in figures}
-    for expected in ("fig2_loss_curves", "fig5_distances", "figS3_distances", "fig6_kernel_pca",
+    for expected in ("fig2_loss_curves", "fig3_toy_paths", "fig4_barriers", "figS2_barriers", "fig5_distances", "figS3_distances", "fig6_kernel_pca",
                      "figS4_kernel_pca", "fig6_kernel_comparison", "figS4_kernel_comparison"):
         assert expected in names, expected
     for figure in figures:
@@ -156,3 +156,39 @@ def test_editing_a_figure_script_replans_only_figures(finished, edited):
     edited("src/topography/plots.py")
     jobs = planned_jobs(finished, *SMOKE)
     assert jobs and set(jobs) - {"all"} <= {"loss_curves_figure", "distance_figure", "kernel_pca_figures"}, jobs
+
+
+def test_paths_join_every_drawn_pair_on_both_landscapes(finished):
+    config, smoke = smoke_config(finished)
+    barriers = pd.read_csv(finished / "results" / "tables" / "barriers.csv")
+    assert {"network", "landscape", "set", "pair", "i", "j", "height", "straight_height", "length"} <= set(barriers.columns)
+    per_network = 4 + 2  # four sets on the training landscape, the two test sets on the test landscape
+    assert len(barriers) == len(config["networks"]) * per_network * smoke["paths"]["pairs"]
+    assert set(barriers[barriers.landscape == "test"].set) == {"lbfgs-test", "sgd-test"}
+    assert (barriers.i < barriers.j).all() and (barriers.height > 0).all()
+    profiles = pd.read_csv(finished / "results" / "tables" / "path_profiles.csv")
+    assert len(profiles) == len(barriers) * smoke["paths"]["points"]
+
+
+def test_toy_landscape_heights(finished):
+    config, smoke = smoke_config(finished)
+    heights = pd.read_csv(finished / "results" / "tables" / "toy_heights.csv")
+    assert list(heights.path) == ["straight"] + [f"lambda={lam:g}" for lam in smoke["toy"]["lams"]]
+    assert (heights.height > 0).all()
+
+
+def test_one_network_and_a_single_run_per_optimizer_give_a_clear_result(tmp_path):
+    """Sets of one vector: no pair to join (no path jobs), geometry still measured."""
+    workdir = copy_workflow(tmp_path / "wf")
+    (workdir / "single.yaml").write_text(
+        yaml.safe_dump({"networks": ["fcp"], "train": {"seeds": 1}, "select": {"n_best": 1}})
+    )
+    snakemake(workdir, "--configfile", "presets/smoke.yaml", "single.yaml")
+    tables = workdir / "results" / "tables"
+    stats = pd.read_csv(tables / "tableS1_weight_stats.csv")
+    assert list(stats.network.unique()) == ["fcp"] and (stats.n_vectors == 1).all()
+    separation = pd.read_csv(tables / "kernel_separation.csv")
+    assert (separation.n_a == 1).all() and (separation.n_b == 1).all()
+    assert separation.silhouette.isna().all()  # undefined for two points
+    assert not (workdir / "results" / "paths").exists()
+    assert (workdir / "results" / "figures" / "fig6_kernel_pca.png").stat().st_size > 0

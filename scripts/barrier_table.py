@@ -1,0 +1,7 @@
+"""Snakemake `barrier_table` rule: the heights of all paths, one tidy table."""
+
+from topography.paths import barrier_table_job
+from topography.runtime import job
+
+with job(snakemake.log[0]):
+    barrier_table_job(paths=list(snakemake.input.paths), outputs=dict(snakemake.output.items()))

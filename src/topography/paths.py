@@ -1,0 +1,90 @@
+"""The jobs of the path stage: one pair of solutions joined on one landscape, the barrier
+table of all pairs, and the 2D toy landscape of paper Fig 3."""
+
+from __future__ import annotations
+
+import pandas as pd
+import torch
+from tqdm import tqdm
+
+from .barriers import collect_barriers, collect_profiles, plot_barriers
+from .data import load_prepared
+from .io import read_json, write_csv, write_json
+from .landscape import NetworkLandscape
+from .models import build_network
+from .pathfinder import PathConfig, find_path
+from .provenance import provenance
+from .select import load_set
+from .toy import plot_toy, run_toy
+from .train import resolve_device
+
+
+def path_config(settings: dict, seed: int) -> PathConfig:
+    """PathConfig from the config's ``paths`` section (``pairs`` is the experiment's)."""
+    keys = ("n_fourier", "points", "lam", "steps", "lr", "chunk_size", "batch_size")
+    return PathConfig(**{k: settings[k] for k in keys}, seed=seed)
+
+
+def path_job(
+    *,
+    network: str,
+    landscape: str,
+    set_name: str,
+    pair_index: int,
+    pair: tuple[int, int],
+    set_path: str,
+    data_path: str,
+    output: str,
+    settings: dict,
+    model: dict,
+    device: str = "auto",
+) -> dict:
+    """The ``path`` rule: join vectors ``pair`` of a set on the train or test landscape."""
+    dev = resolve_device(device)
+    weights, set_meta = load_set(set_path)
+    i, j = pair
+    if max(i, j) >= len(weights):
+        raise ValueError(f"{set_path}: pair ({i}, {j}) but the set holds {len(weights)} vectors")
+    net = build_network(network, model["activation"], model["lstm_permutation_seed"]).to(dev)
+    x, y, _ = load_prepared(data_path)
+    surface = NetworkLandscape(net, x.to(dev), y.to(dev), settings["chunk_size"])
+    config = path_config(settings, seed=pair_index)
+
+    bar = tqdm(total=config.steps, desc=f"{network}/{landscape}/{set_name}/pair{pair_index}", mininterval=2.0)
+
+    def progress(step, objective):
+        bar.update(1)
+        bar.set_postfix(objective=f"{objective:.4g}")
+
+    w_a, w_b = torch.tensor(weights[i], device=dev), torch.tensor(weights[j], device=dev)
+    result = find_path(surface, w_a, w_b, config, progress)
+    bar.close()
+    record = dict(
+        result.to_dict(),
+        network=network, landscape=landscape, set=set_name, pair=pair_index, i=i, j=j,
+        seed_i=set_meta["seeds"][i], seed_j=set_meta["seeds"][j],
+        provenance=provenance({"paths": settings, "model": model}, n_params=net.n_params),
+    )
+    write_json(output, record)
+    return record
+
+
+def barrier_table_job(*, paths: list[str], outputs: dict) -> None:
+    """The ``barrier_table`` rule: every pair's height, and every path's loss profile."""
+    records = [read_json(p) for p in paths]
+    write_csv(outputs["barriers"], collect_barriers(records))
+    write_csv(outputs["profiles"], collect_profiles(records))
+
+
+def barrier_figure_job(*, barriers: str, landscape: str, figure_paths: list[str]) -> None:
+    plot_barriers(pd.read_csv(barriers), landscape, *figure_paths)
+
+
+def toy_job(*, settings: dict, seed: int, heights: str, figure_paths: list[str]) -> None:
+    """The ``toy_paths`` rule: paper Fig 3 and the heights of its paths."""
+    table, profiles = run_toy(
+        lams=settings["lams"], points=settings["points"], steps=settings["steps"],
+        lr=settings["lr"], grad_noise=settings["grad_noise"], seed=seed,
+    )
+    write_csv(heights, table)
+    plot_toy(profiles, *figure_paths)

@@ -1,0 +1,128 @@
+from topography.barriers import draw_pairs
+
+# The landscapes each set's pairs are joined on: the training landscape for all four sets,
+# the test landscape also for the two test sets (PAPER.md).
+LANDSCAPE_SETS = {"train": SETS, "test": [s for s in SETS if s.endswith("-test")]}
+
+
+def pairs_of(network, set_name):
+    """The pairs (i, j) of a set's vectors to join: drawn with a seeded RNG when the DAG is
+    built, the same on both landscapes, at most every distinct pair once."""
+    seed = config["seed"] * 1_000_003 + NETWORKS.index(network) * 101 + SETS.index(set_name)
+    return draw_pairs(config["select"]["n_best"], config["paths"]["pairs"], seed)
+
+
+def path_files(network=None):
+    networks = NETWORKS if network is None else [network]
+    return [
+        f"results/paths/{n}/{landscape}/{s}/pair{k}.json"
+        for n in networks
+        for landscape, sets in LANDSCAPE_SETS.items()
+        for s in sets
+        for k in range(len(pairs_of(n, s)))
+    ]
+
+
+rule path:
+    input:
+        set=lambda wildcards: set_file(wildcards.network, wildcards.set),
+        data="results/data/{landscape}.safetensors",
+        code=code("paths", "pathfinder", "landscape", "models", "select", "data", "io", "provenance", "runtime"),
+    output:
+        "results/paths/{network}/{landscape}/{set}/pair{pair}.json",
+    params:
+        pair=lambda wildcards: pairs_of(wildcards.network, wildcards.set)[int(wildcards.pair)],
+        settings=config["paths"],
+        model=config["model"],
+        device=config["device"],
+    wildcard_constraints:
+        landscape="train|test",
+        pair=r"\d+",
+    group:
+        "paths"
+    log:
+        "logs/paths/{network}/{landscape}/{set}/pair{pair}.log",
+    benchmark:
+        "benchmarks/paths/{network}/{landscape}/{set}/pair{pair}.tsv"
+    threads: config["threads"]
+    resources:
+        mem_mb=4000,
+        runtime=120,
+    conda:
+        ENV
+    script:
+        "../../scripts/path.py"
+
+
+rule barrier_table:
+    input:
+        paths=path_files(),
+        code=code("barriers", "io"),
+    output:
+        barriers=report("results/tables/barriers.csv", caption="../report/barriers_table.rst", category="Tables"),
+        profiles="results/tables/path_profiles.csv",
+    log:
+        "logs/barrier_table.log",
+    benchmark:
+        "benchmarks/barrier_table.tsv"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    conda:
+        ENV
+    script:
+        "../../scripts/barrier_table.py"
+
+
+rule barrier_figure:
+    input:
+        barriers="results/tables/barriers.csv",
+        code=code("barriers", "style", "io"),
+    output:
+        **figure("{figure}_barriers", "barriers", "Paths"),
+    params:
+        landscape=lambda wildcards: {"fig4": "train", "figS2": "test"}[wildcards.figure],
+    wildcard_constraints:
+        figure="fig4|figS2",
+    log:
+        "logs/figures/{figure}_barriers.log",
+    benchmark:
+        "benchmarks/figures/{figure}_barriers.tsv"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    conda:
+        ENV
+    script:
+        "../../scripts/figure_barriers.py"
+
+
+rule toy_paths:
+    input:
+        code=code("toy", "pathfinder", "landscape", "style", "io"),
+    output:
+        heights=report("results/tables/toy_heights.csv", caption="../report/toy_table.rst", category="Paths"),
+        **figure("fig3_toy_paths", "toy", "Paths"),
+    params:
+        settings=config["toy"],
+        seed=config["seed"],
+    log:
+        "logs/toy_paths.log",
+    benchmark:
+        "benchmarks/toy_paths.tsv"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    conda:
+        ENV
+    script:
+        "../../scripts/toy_paths.py"
+
+
+def path_targets():
+    if not path_files():  # sets of one vector have no pairs to join
+        return []
+    return expand("results/figures/{figure}_barriers.{ext}", figure=("fig4", "figS2"), ext=("png", "pdf"))
