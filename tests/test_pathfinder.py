@@ -164,3 +164,18 @@ def test_result_is_seeded_and_serialisable():
 def test_bad_settings_are_named(key, value):
     with pytest.raises(ValueError, match=f"PathConfig.{key}"):
         PathConfig(**{key: value})
+
+
+def test_hand_written_adam_matches_torch_optim_adam():
+    from topography.pathfinder import Adam
+
+    g = torch.Generator().manual_seed(0)
+    ours = torch.randn(5, 7, generator=g, dtype=torch.float64).requires_grad_(True)
+    theirs = ours.detach().clone().requires_grad_(True)
+    mine, reference = Adam(ours, lr=1e-2), torch.optim.Adam([theirs], lr=1e-2)
+    for _ in range(25):
+        grad = torch.randn(5, 7, generator=g, dtype=torch.float64)
+        ours.grad, theirs.grad = grad.clone(), grad.clone()
+        mine.step()
+        reference.step()
+    torch.testing.assert_close(ours, theirs, rtol=1e-12, atol=1e-12)

@@ -162,7 +162,7 @@ def find_path(
     end_losses = float(straight[[0, -1]].sum())  # constant in the b_n: measured once
 
     generator = torch.Generator().manual_seed(config.seed)
-    optimizer = torch.optim.Adam(path.parameters(), lr=config.lr)
+    optimizer = Adam(path.coefficients, lr=config.lr)
     objective = []
     for step in range(config.steps):
         objective.append(_adam_step(path, t, landscape, end_losses, config, optimizer, generator))
@@ -191,13 +191,38 @@ def _adam_step(path, t, landscape, end_losses, config, optimizer, generator) -> 
     """One Adam step on the b_n; returns the objective at the b_n before the step."""
     if config.batch_size is not None:
         landscape = landscape.subset(torch.randperm(landscape.n, generator=generator)[: config.batch_size])
-    optimizer.zero_grad()
+    path.coefficients.grad = None
     value = backward_objective(path, t, landscape, config.lam)
     if config.grad_noise:
         noise = torch.randn(path.coefficients.shape, generator=generator, dtype=path.coefficients.dtype)
         path.coefficients.grad += config.grad_noise * noise.to(path.coefficients.device)
     optimizer.step()
     return value + end_losses
+
+
+class Adam:
+    """Adam (Kingma & Ba) on one tensor, with torch.optim.Adam's defaults.
+
+    Written out because constructing torch.optim.Adam imports torch._dynamo, which costs
+    seconds per process; a path job is a process of its own, many of them short.
+    """
+
+    def __init__(self, param: torch.Tensor, lr: float, betas=(0.9, 0.999), eps: float = 1e-8):
+        self.param, self.lr, self.betas, self.eps = param, lr, betas, eps
+        self.m = torch.zeros_like(param)
+        self.v = torch.zeros_like(param)
+        self.t = 0
+
+    @torch.no_grad()
+    def step(self) -> None:
+        beta1, beta2 = self.betas
+        self.t += 1
+        grad = self.param.grad
+        self.m.lerp_(grad, 1 - beta1)
+        self.v.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
+        m_hat = self.m / (1 - beta1**self.t)
+        denom = (self.v / (1 - beta2**self.t)).sqrt_().add_(self.eps)
+        self.param.addcdiv_(m_hat, denom, value=-self.lr)
 
 
 def backward_objective(path: FourierPath, t: torch.Tensor, landscape: Landscape, lam: float) -> float:

@@ -3,20 +3,20 @@ table of all pairs, and the 2D toy landscape of paper Fig 3."""
 
 from __future__ import annotations
 
-import pandas as pd
 import torch
 from tqdm import tqdm
 
-from .barriers import collect_barriers, collect_profiles, plot_barriers
 from .data import load_prepared
 from .io import read_json, write_csv, write_json
 from .landscape import NetworkLandscape
 from .models import build_network
 from .pathfinder import PathConfig, find_path
 from .provenance import provenance
-from .select import load_set
-from .toy import plot_toy, run_toy
-from .train import resolve_device
+from .sets import load_set
+from .runtime import resolve_device
+
+# The plotting and table modules (matplotlib, pandas) are imported inside the jobs that
+# need them: a path job is a process of its own and there are many, so its imports count.
 
 
 def path_config(settings: dict, seed: int) -> PathConfig:
@@ -71,17 +71,25 @@ def path_job(
 
 def barrier_table_job(*, paths: list[str], outputs: dict) -> None:
     """The ``barrier_table`` rule: every pair's height, and every path's loss profile."""
+    from .barriers import collect_barriers, collect_profiles
+
     records = [read_json(p) for p in paths]
     write_csv(outputs["barriers"], collect_barriers(records))
     write_csv(outputs["profiles"], collect_profiles(records))
 
 
 def barrier_figure_job(*, barriers: str, landscape: str, figure_paths: list[str]) -> None:
+    import pandas as pd
+
+    from .barriers import plot_barriers
+
     plot_barriers(pd.read_csv(barriers), landscape, *figure_paths)
 
 
 def toy_job(*, settings: dict, seed: int, heights: str, figure_paths: list[str]) -> None:
     """The ``toy_paths`` rule: paper Fig 3 and the heights of its paths."""
+    from .toy import plot_toy, run_toy
+
     table, profiles = run_toy(
         lams=settings["lams"], points=settings["points"], steps=settings["steps"],
         lr=settings["lr"], grad_noise=settings["grad_noise"], seed=seed,

@@ -1,4 +1,4 @@
-"""What every Snakemake job does before its real work: log file, threads, device."""
+"""What every Snakemake job does before its real work: log file, threads, memory reuse."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ from typing import Iterator
 
 import torch
 
+from .landscape import keep_freed_memory
+
 
 @contextlib.contextmanager
 def job(log_path: str | None, threads: int = 1) -> Iterator[None]:
@@ -18,6 +20,7 @@ def job(log_path: str | None, threads: int = 1) -> Iterator[None]:
     failed and removes its outputs.
     """
     torch.set_num_threads(max(1, int(threads)))
+    keep_freed_memory()  # large temporaries reuse pages instead of faulting in fresh ones
     if not log_path:
         yield
         return
@@ -30,3 +33,11 @@ def job(log_path: str | None, threads: int = 1) -> Iterator[None]:
 
             traceback.print_exc(file=log)
             raise
+
+
+def resolve_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise RuntimeError("config device is 'cuda' but torch sees no CUDA device")
+    return torch.device(name)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .io import load_arrays, load_vector, save_arrays, write_csv
+from .io import load_vector, save_arrays, write_csv
 from .style import set_name
 
 
@@ -89,11 +89,3 @@ def select_job(*, network: str, runs: list[dict], n_best: int, outputs: dict, me
                             n_vectors=len(group), n_params=int(group.n_params.iloc[0]))
             save_arrays(outputs[set_name(optimizer, kind)], arrays, set_meta)
     write_csv(outputs["runs"], table)
-
-
-def load_set(path) -> tuple[np.ndarray, dict]:
-    """A solution set: weights [K, P] float32 and its metadata (with seeds and losses)."""
-    arrays, meta = load_arrays(path)
-    meta = dict(meta, seeds=arrays["seeds"].tolist(),
-                train_loss=arrays["train_loss"].tolist(), test_loss=arrays["test_loss"].tolist())
-    return arrays["weights"], meta

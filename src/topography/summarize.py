@@ -13,7 +13,7 @@ import pandas as pd
 
 from . import geometry
 from .io import write_csv
-from .select import load_set
+from .sets import load_set
 
 # The two comparisons of the paper: Fig 5 / 6 (BFGS-train vs SGD-test) and Fig S3 / S4
 # (BFGS-test vs SGD-test).

@@ -18,6 +18,7 @@ from tqdm import tqdm
 from .landscape import NetworkLandscape
 from .models import FlatNetwork
 from .optim import LBFGSGSS
+from .runtime import resolve_device
 
 # L-BFGS-GSS resets its history on a non-finite loss; this many resets in a row and the
 # run is given up as diverged (it cannot recover from a point where the loss is NaN).
@@ -45,14 +46,6 @@ class RunResult:
     status: str  # "ok" or "diverged"
     epochs_run: int
     extra: dict = field(default_factory=dict)
-
-
-def resolve_device(name: str) -> torch.device:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name == "cuda" and not torch.cuda.is_available():
-        raise RuntimeError("config device is 'cuda' but torch sees no CUDA device")
-    return torch.device(name)
 
 
 def evaluate(landscape: NetworkLandscape, w: torch.Tensor) -> tuple[float, float]:

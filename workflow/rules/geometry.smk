@@ -4,7 +4,7 @@ GEOMETRY_KINDS = ["weight_stats", "distances", "projections", "separation"]
 rule geometry:
     input:
         sets=lambda wildcards: [set_file(wildcards.network, s) for s in SETS],
-        code=code("summarize", "geometry", "select", "io"),
+        code=code("summarize", "geometry", "sets", "io"),
     output:
         **{kind: f"results/geometry/{{network}}/{kind}.csv" for kind in GEOMETRY_KINDS},
     params:

@@ -27,7 +27,7 @@ rule path:
     input:
         set=lambda wildcards: set_file(wildcards.network, wildcards.set),
         data="results/data/{landscape}.safetensors",
-        code=code("paths", "pathfinder", "landscape", "models", "select", "data", "io", "provenance", "runtime"),
+        code=code("paths", "pathfinder", "landscape", "models", "sets", "data", "io", "provenance", "runtime"),
     output:
         "results/paths/{network}/{landscape}/{set}/pair{pair}.json",
     params:
