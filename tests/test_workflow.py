@@ -192,3 +192,15 @@ def test_one_network_and_a_single_run_per_optimizer_give_a_clear_result(tmp_path
     assert separation.silhouette.isna().all()  # undefined for two points
     assert not (workdir / "results" / "paths").exists()
     assert (workdir / "results" / "figures" / "fig6_kernel_pca.png").stat().st_size > 0
+
+
+def test_all_four_networks_run_end_to_end(tmp_path):
+    """The smoke preset holds two networks to stay fast; LeNet and the LSTM go through
+    every stage here."""
+    workdir = copy_workflow(tmp_path / "wf")
+    (workdir / "four.yaml").write_text(yaml.safe_dump({"networks": ["fcp", "lenet", "autoencoder", "lstm"]}))
+    snakemake(workdir, "--configfile", "presets/smoke.yaml", "four.yaml")
+    table_one = pd.read_csv(workdir / "results" / "tables" / "table1.csv")
+    assert set(table_one.network) == {"fcp", "lenet", "autoencoder", "lstm"}
+    barriers = pd.read_csv(workdir / "results" / "tables" / "barriers.csv")
+    assert set(barriers.network) == {"fcp", "lenet", "autoencoder", "lstm"}
