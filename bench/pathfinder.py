@@ -1,6 +1,6 @@
 """Speed and memory of FourierPathFinder, per network, measured in one run.
 
-    python bench/pathfinder.py                       # 4000 images, M = 50, 5 steps
+    python bench/pathfinder.py                       # default data size, M = 50, 5 steps
     python bench/pathfinder.py --n-images 200 --steps 2 --points 10   # a quick check
     python bench/pathfinder.py --json bench.json
 
@@ -37,6 +37,7 @@ import statistics
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import torch
 
@@ -69,6 +70,14 @@ def matmul_gflops(size: int = 2048, repeats: int = 10) -> float:
         a @ b
         times.append(time.perf_counter() - start)
     return 2 * size**3 / min(times) / 1e9
+
+
+def default_n_images() -> int:
+    """The training set size of the default run: the size the issue's targets refer to."""
+    import yaml
+
+    config = yaml.safe_load((Path(__file__).resolve().parents[1] / "config.yaml").read_text())
+    return config["data"]["n_train"]
 
 
 def measure(network: str, n_images: int, points: int, steps: int) -> dict:
@@ -146,7 +155,8 @@ def print_table(rows: list[dict]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--networks", nargs="+", default=list(NETWORKS), choices=NETWORKS)
-    parser.add_argument("--n-images", type=int, default=4000)
+    parser.add_argument("--n-images", type=int, default=default_n_images(),
+                        help="images of the landscape (default: data.n_train of config.yaml)")
     parser.add_argument("--points", type=int, default=50, help="M, the points along the path")
     parser.add_argument("--steps", type=int, default=5, help="Adam steps (at least 2)")
     parser.add_argument("--json", help="also write the results to this file")
