@@ -42,11 +42,16 @@ def edited(finished):
 
 
 def smoke_config(workdir):
+    """(the config the smoke run used, the smoke preset): Snakemake lays the preset's
+    top-level keys over config.yaml's (nested keys merge; the lists here are replaced)."""
     with open(workdir / "config.yaml") as f:
         config = yaml.safe_load(f)
     with open(workdir / "presets" / "smoke.yaml") as f:
         smoke = yaml.safe_load(f)
-    return config, smoke
+    merged = dict(config)
+    for key, value in smoke.items():
+        merged[key] = dict(config[key], **value) if isinstance(value, dict) else value
+    return merged, smoke
 
 
 def test_smoke_run_writes_every_training_run_and_the_sets(finished):

@@ -87,6 +87,26 @@ def _panels(n: int, width: float = 4.0, height: float = 3.2):
     return fig, axes[:n]
 
 
+def _grid(frame: pd.DataFrame, column: str, values: list[str], cell_size: tuple[float, float]):
+    """A figure with a row per network and a column per value of ``column``; returns it
+    with the filled cells as (ax, row, col, network, value, rows of ``frame``). Empty
+    cells are switched off."""
+    networks = _networks(frame)
+    width, height = cell_size
+    fig, axes = plt.subplots(
+        len(networks), len(values), figsize=(width * len(values), height * len(networks)), squeeze=False
+    )
+    cells = []
+    for i, network in enumerate(networks):
+        for j, value in enumerate(values):
+            panel = frame[(frame["network"] == network) & (frame[column] == value)]
+            if panel.empty:
+                axes[i, j].set_axis_off()
+            else:
+                cells.append((axes[i, j], i, j, network, value, panel))
+    return fig, cells
+
+
 def _save(fig, paths) -> None:
     if not paths:
         plt.close(fig)
@@ -145,27 +165,17 @@ def plot_loss_curves(history: pd.DataFrame, *paths, runs: pd.DataFrame | None = 
         several = ", ".join(f"{n}/{o}" for n, o in seeds[seeds > 1].index)
         raise ValueError(f"the loss history holds several runs for {several}: pass runs= to pick one")
 
-    networks = _networks(history)
-    optimizers = _ordered(history["optimizer"], OPTIMIZERS)
-    fig, axes = plt.subplots(
-        len(networks), len(optimizers), figsize=(4.5 * len(optimizers), 2.8 * len(networks)), squeeze=False
-    )
-    for i, network in enumerate(networks):
-        for j, optimizer in enumerate(optimizers):
-            ax = axes[i, j]
-            run = history[(history["network"] == network) & (history["optimizer"] == optimizer)]
-            if run.empty:
-                ax.set_axis_off()
-                continue
-            _plot_run(ax, run, optimizer)
-            ax.set_title(
-                f"{NETWORK_LABELS.get(network, network)}, {OPTIMIZER_LABELS.get(optimizer, optimizer)}"
-                f" (seed {run['seed'].iloc[0]})",
-                fontsize=10,
-            )
-            ax.set_xlabel("epoch")
-            ax.set_ylabel("loss")
-            ax.legend(fontsize=7)
+    fig, cells = _grid(history, "optimizer", _ordered(history["optimizer"], OPTIMIZERS), (4.5, 2.8))
+    for ax, _, _, network, optimizer, run in cells:
+        _plot_run(ax, run, optimizer)
+        ax.set_title(
+            f"{NETWORK_LABELS.get(network, network)}, {OPTIMIZER_LABELS.get(optimizer, optimizer)}"
+            f" (seed {run['seed'].iloc[0]})",
+            fontsize=10,
+        )
+        ax.set_xlabel("epoch")
+        ax.set_ylabel("loss")
+        ax.legend(fontsize=7)
     fig.tight_layout()
     _save(fig, paths)
 
@@ -257,29 +267,20 @@ def plot_kernel_comparison(
     projection = _one_comparison(projection, comparison, "the projection table")
     comparison = projection["comparison"].iloc[0]
     auc = separation[separation["comparison"] == comparison].set_index(["network", "kernel"])["auc"]
-    networks = _networks(projection)
-    kernels = _ordered(projection["kernel"], KERNELS)
-    fig, axes = plt.subplots(
-        len(networks), len(kernels), figsize=(3.0 * len(kernels), 2.7 * len(networks)), squeeze=False
-    )
-    for i, network in enumerate(networks):
-        for j, kernel in enumerate(kernels):
-            ax = axes[i, j]
-            panel = projection[(projection["network"] == network) & (projection["kernel"] == kernel)]
-            if panel.empty:
-                ax.set_axis_off()
-                continue
-            _scatter_sets(ax, panel)
-            if (network, kernel) in auc.index:
-                ax.text(0.03, 0.95, f"AUC {auc[(network, kernel)]:.2f}", transform=ax.transAxes, va="top", fontsize=9,
-                        bbox=dict(facecolor="white", alpha=0.8, edgecolor="none", pad=1.5))
-            ax.tick_params(labelsize=7)
-            if i == 0:
-                ax.set_title(kernel)
-            if j == 0:
-                ax.set_ylabel(f"{NETWORK_LABELS.get(network, network)}\nPC2")
-            if i == len(networks) - 1:
-                ax.set_xlabel("PC1")
+    n_rows = len(_networks(projection))
+    fig, cells = _grid(projection, "kernel", _ordered(projection["kernel"], KERNELS), (3.0, 2.7))
+    for ax, i, j, network, kernel, panel in cells:
+        _scatter_sets(ax, panel)
+        if (network, kernel) in auc.index:
+            ax.text(0.03, 0.95, f"AUC {auc[(network, kernel)]:.2f}", transform=ax.transAxes, va="top", fontsize=9,
+                    bbox=dict(facecolor="white", alpha=0.8, edgecolor="none", pad=1.5))
+        ax.tick_params(labelsize=7)
+        if i == 0:
+            ax.set_title(kernel)
+        if j == 0:
+            ax.set_ylabel(f"{NETWORK_LABELS.get(network, network)}\nPC2")
+        if i == n_rows - 1:
+            ax.set_xlabel("PC1")
     fig.tight_layout()
     _set_legend(fig, pd.unique(projection["set"]), _comparison_title(comparison))
     _save(fig, paths)

@@ -8,6 +8,7 @@ SRC = str(Path(workflow.basedir) / "src")
 sys.path.insert(0, SRC)
 os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (SRC, os.environ.get("PYTHONPATH")) if p)
 
+from topography.barriers import draw_pairs  # noqa: E402
 from topography.config import validate_config  # noqa: E402
 
 # Before any job: a bad value stops here with the key and what is allowed.
@@ -63,3 +64,66 @@ def run_files(network):
 
 def set_file(network, set_name):
     return f"results/sets/{network}/{set_name}.safetensors"
+
+
+# --- geometry
+
+GEOMETRY_KINDS = ["weight_stats", "distances", "projections", "separation"]
+
+
+# --- figures
+
+# Paper figure -> the comparison it shows.
+DISTANCE_FIGURES = {"fig5": "lbfgs-train_vs_sgd-test", "figS3": "lbfgs-test_vs_sgd-test"}
+KERNEL_PCA_FIGURES = {"fig6": "lbfgs-train_vs_sgd-test", "figS4": "lbfgs-test_vs_sgd-test"}
+FIGURE_CODE = code("plots", "style", "io")
+
+
+def figure(name, caption, category="Figures"):
+    """A figure's PNG (shown in snakemake --report) and PDF (for print)."""
+    return {
+        "png": report(f"results/figures/{name}.png", caption=f"../report/{caption}.rst", category=category),
+        "pdf": f"results/figures/{name}.pdf",
+    }
+
+
+def geometry_figures():
+    if len(OPTIMIZERS) < 2:  # the comparisons need both optimizers' sets
+        return []
+    return expand("results/figures/{figure}_distances.{ext}", figure=DISTANCE_FIGURES, ext=("png", "pdf")) + expand(
+        "results/figures/{figure}_{kind}.{ext}",
+        figure=KERNEL_PCA_FIGURES,
+        kind=("kernel_pca", "kernel_comparison"),
+        ext=("png", "pdf"),
+    )
+
+
+# --- paths
+
+# The landscapes each set's pairs are joined on: the training landscape for all four sets,
+# the test landscape also for the two test sets (PAPER.md).
+LANDSCAPE_SETS = {"train": SETS, "test": [s for s in SETS if s.endswith("-test")]}
+
+
+def pairs_of(network, set_name):
+    """The pairs (i, j) of a set's vectors to join: drawn with a seeded RNG when the DAG is
+    built, the same on both landscapes, at most every distinct pair once."""
+    seed = config["seed"] * 1_000_003 + NETWORKS.index(network) * 101 + SETS.index(set_name)
+    return draw_pairs(config["select"]["n_best"], config["paths"]["pairs"], seed)
+
+
+def path_files(network=None):
+    networks = NETWORKS if network is None else [network]
+    return [
+        f"results/paths/{n}/{landscape}/{s}/pair{k}.json"
+        for n in networks
+        for landscape, sets in LANDSCAPE_SETS.items()
+        for s in sets
+        for k in range(len(pairs_of(n, s)))
+    ]
+
+
+def path_targets():
+    if not path_files():  # sets of one vector have no pairs to join
+        return []
+    return expand("results/figures/{figure}_barriers.{ext}", figure=("fig4", "figS2"), ext=("png", "pdf"))

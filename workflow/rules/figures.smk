@@ -1,20 +1,6 @@
 # Every figure reads only the tables of results/tables/, so editing a plotting module or
 # script and rerunning redraws without recomputing anything upstream.
 
-# Paper figure -> the comparison it shows.
-DISTANCE_FIGURES = {"fig5": "lbfgs-train_vs_sgd-test", "figS3": "lbfgs-test_vs_sgd-test"}
-KERNEL_PCA_FIGURES = {"fig6": "lbfgs-train_vs_sgd-test", "figS4": "lbfgs-test_vs_sgd-test"}
-FIGURE_CODE = code("plots", "style", "io")
-
-
-def figure(name, caption, category="Figures"):
-    """A figure's PNG (shown in snakemake --report) and PDF (for print)."""
-    return {
-        "png": report(f"results/figures/{name}.png", caption=f"../report/{caption}.rst", category=category),
-        "pdf": f"results/figures/{name}.pdf",
-    }
-
-
 rule loss_curves_figure:
     input:
         curves="results/tables/loss_curves.csv",
@@ -83,14 +69,3 @@ rule kernel_pca_figures:
         ENV
     script:
         "../../scripts/figure_kernel_pca.py"
-
-
-def geometry_figures():
-    if len(OPTIMIZERS) < 2:  # the comparisons need both optimizers' sets
-        return []
-    return expand("results/figures/{figure}_distances.{ext}", figure=DISTANCE_FIGURES, ext=("png", "pdf")) + expand(
-        "results/figures/{figure}_{kind}.{ext}",
-        figure=KERNEL_PCA_FIGURES,
-        kind=("kernel_pca", "kernel_comparison"),
-        ext=("png", "pdf"),
-    )

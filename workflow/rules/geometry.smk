@@ -1,6 +1,3 @@
-GEOMETRY_KINDS = ["weight_stats", "distances", "projections", "separation"]
-
-
 rule geometry:
     input:
         sets=lambda wildcards: [set_file(wildcards.network, s) for s in SETS],
@@ -37,8 +34,9 @@ rule tables:
         projections="results/tables/kernel_pca.csv",
         loss_curves="results/tables/loss_curves.csv",
     params:
-        geometry_files=lambda wildcards, input: {
-            kind: [p for p in input.geometry if p.endswith(f"/{kind}.csv")] for kind in GEOMETRY_KINDS
+        geometry_files={
+            kind: expand("results/geometry/{network}/{kind}.csv", network=NETWORKS, kind=kind)
+            for kind in GEOMETRY_KINDS
         },
     log:
         "logs/tables.log",

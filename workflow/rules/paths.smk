@@ -1,28 +1,3 @@
-from topography.barriers import draw_pairs
-
-# The landscapes each set's pairs are joined on: the training landscape for all four sets,
-# the test landscape also for the two test sets (PAPER.md).
-LANDSCAPE_SETS = {"train": SETS, "test": [s for s in SETS if s.endswith("-test")]}
-
-
-def pairs_of(network, set_name):
-    """The pairs (i, j) of a set's vectors to join: drawn with a seeded RNG when the DAG is
-    built, the same on both landscapes, at most every distinct pair once."""
-    seed = config["seed"] * 1_000_003 + NETWORKS.index(network) * 101 + SETS.index(set_name)
-    return draw_pairs(config["select"]["n_best"], config["paths"]["pairs"], seed)
-
-
-def path_files(network=None):
-    networks = NETWORKS if network is None else [network]
-    return [
-        f"results/paths/{n}/{landscape}/{s}/pair{k}.json"
-        for n in networks
-        for landscape, sets in LANDSCAPE_SETS.items()
-        for s in sets
-        for k in range(len(pairs_of(n, s)))
-    ]
-
-
 rule path:
     input:
         set=lambda wildcards: set_file(wildcards.network, wildcards.set),
@@ -120,9 +95,3 @@ rule toy_paths:
         ENV
     script:
         "../../scripts/toy_paths.py"
-
-
-def path_targets():
-    if not path_files():  # sets of one vector have no pairs to join
-        return []
-    return expand("results/figures/{figure}_barriers.{ext}", figure=("fig4", "figS2"), ext=("png", "pdf"))
