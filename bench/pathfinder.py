@@ -1,21 +1,27 @@
 """Speed and memory of FourierPathFinder, per network, measured in one run.
 
-    python bench/pathfinder.py                       # default data size, M = 50, 5 steps
+    python bench/pathfinder.py                       # default data size, M = 50, 6 steps
     python bench/pathfinder.py --n-images 200 --steps 2 --points 10   # a quick check
     python bench/pathfinder.py --json bench.json
 
 Each network runs in a subprocess of its own, so that its peak memory is its own, with
-torch at 2 threads and topography.landscape.keep_freed_memory() called. In it:
+torch at 2 threads and topography.landscape.keep_freed_memory() called. The machine is
+shared and its speed drifts by tens of percent within minutes, so every ratio compares
+two timings taken back to back, and the median over repeats is printed:
 
-- matmul GFLOP/s: a dense fp32 2048 x 2048 matmul, the best of 10 repeats, measured
-  before and after the steps, the better taken: what the machine can do;
-- seconds per step: find_path's Adam steps (median of the gaps between steps, the first
-  step excluded as warm-up), each evaluating the M - 2 inner points on all images. A
-  typical step against the best matmul: the ratio errs low when other jobs share the CPU;
-- GFLOP/s: the network's flops of one step, counted analytically (below), per second;
-- speedup vs loop: one plain loop over the same M - 2 points (a forward and backward of
-  the module per point, on all images at once, as a naive implementation does), divided
-  by the seconds per step;
+- seconds per step: find_path's Adam steps (median; the first step is warm-up), each
+  evaluating the M - 2 inner points on all images;
+- then 3 rounds, each timing back to back: the path evaluation of a step (the batched
+  ``losses_and_grads`` of the M - 2 inner points, nearly all of a step's time: "eval s"),
+  a plain loop over the same points (a forward and backward of the module per point, on
+  all images at once, as a naive implementation does: "loop s"), and a dense fp32
+  2048 x 2048 matmul, the best of 3: what the machine can do at that moment;
+- GFLOP/s: the network's flops of the path evaluation, counted analytically (below), per
+  second; ratio: that rate against the round's matmul rate; speedup vs loop: loop s over
+  eval s; each the median over the rounds;
+- bound: the speedup over that loop a batched evaluation would reach if all its needed
+  flops ran at the matmul rate and nothing else (activations, pooling, memory traffic)
+  took any time: a ceiling for any implementation that does this arithmetic here;
 - peak memory: the peak resident set size (ru_maxrss) of the subprocess after the steps,
   i.e. Python, torch, the data and the path finding together (before the loop runs).
 
@@ -60,14 +66,22 @@ def flops_per_image_point(network: str, first_input_grad: bool = True) -> int:
     return 2 * ((3 if first_input_grad else 2) * first + 3 * rest)
 
 
-def matmul_gflops(size: int = 2048, repeats: int = 10) -> float:
-    """The machine's dense fp32 matmul rate: the best of ``repeats`` (other load only slows)."""
-    a, b = torch.randn(size, size), torch.randn(size, size)
-    a @ b  # warm-up
+_MATMUL_OPERANDS: dict[int, tuple[torch.Tensor, ...]] = {}
+
+
+def matmul_gflops(size: int = 2048, repeats: int = 3) -> float:
+    """The machine's dense fp32 matmul rate now: the best of ``repeats`` (other load only slows).
+
+    The operands and the output are allocated once, so no timing includes page faults.
+    """
+    if size not in _MATMUL_OPERANDS:
+        a, b = torch.randn(size, size), torch.randn(size, size)
+        _MATMUL_OPERANDS[size] = (a, b, a @ b)
+    a, b, out = _MATMUL_OPERANDS[size]
     times = []
     for _ in range(repeats):
         start = time.perf_counter()
-        a @ b
+        torch.mm(a, b, out=out)
         times.append(time.perf_counter() - start)
     return 2 * size**3 / min(times) / 1e9
 
@@ -80,7 +94,7 @@ def default_n_images() -> int:
     return config["data"]["n_train"]
 
 
-def measure(network: str, n_images: int, points: int, steps: int) -> dict:
+def measure(network: str, n_images: int, points: int, steps: int, rounds: int = 3) -> dict:
     """Everything for one network; runs inside the subprocess."""
     torch.set_num_threads(THREADS)
     keep_freed_memory()  # as a path job should: see its docstring
@@ -90,35 +104,46 @@ def measure(network: str, n_images: int, points: int, steps: int) -> dict:
     y = torch.randint(0, 10, (n_images,), generator=generator)
     landscape = NetworkLandscape(net, x, y)
     w_a, w_b = net.init_vector(0), net.init_vector(1)
-    matmul = matmul_gflops()
+    flops = flops_per_image_point(network) * (points - 2) * n_images  # one step
+    needed_flops = flops_per_image_point(network, first_input_grad=False) * (points - 2) * n_images
+    matmul_gflops()  # warm-up
 
     stamps = []
     config = PathConfig(points=points, steps=steps)
     result = find_path(landscape, w_a, w_b, config, progress=lambda step, value: stamps.append(time.perf_counter()))
-    seconds_per_step = statistics.median(b - a for a, b in zip(stamps, stamps[1:]))
+    seconds_per_step = statistics.median(b - a for a, b in zip(stamps, stamps[1:]))  # the first step is warm-up
     peak_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / 1e9  # Linux: KiB
-    matmul = max(matmul, matmul_gflops())
 
+    # The path evaluation of one step (all inner points at once), the plain loop over the
+    # same points and the matmul, back to back in each round: each round's ratios compare
+    # timings taken within a second or two of each other.
     t = torch.from_numpy(result.t).float()[1:-1, None]
     inner = (1 - t) * w_a + t * w_b
-    start = time.perf_counter()
-    for w in inner:
-        landscape.loss_and_grad(w)
-    loop_seconds = time.perf_counter() - start
+    batched, loops, matmuls = [], [], []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        landscape.losses_and_grads(inner)
+        batched.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        for w in inner:
+            landscape.loss_and_grad(w)
+        loops.append(time.perf_counter() - start)
+        matmuls.append(matmul_gflops())
 
-    rate = (points - 2) * n_images / seconds_per_step / 1e9  # G image-points per second
-    gflops = flops_per_image_point(network) * rate
-    needed = flops_per_image_point(network, first_input_grad=False) * rate
+    median = statistics.median
+    rounds_ = list(zip(batched, loops, matmuls))
     return {
         "network": network,
         "seconds_per_step": seconds_per_step,
-        "gflops": gflops,
-        "matmul_gflops": matmul,
-        "ratio_to_matmul": gflops / matmul,
-        "gflops_needed": needed,
-        "ratio_needed_to_matmul": needed / matmul,
-        "loop_seconds": loop_seconds,
-        "speedup_vs_loop": loop_seconds / seconds_per_step,
+        "seconds_per_evaluation": median(batched),
+        "gflops": flops / median(batched) / 1e9,
+        "matmul_gflops": median(matmuls),
+        "ratio_to_matmul": median(flops / b / 1e9 / m for b, _, m in rounds_),
+        "gflops_needed": needed_flops / median(batched) / 1e9,
+        "ratio_needed_to_matmul": median(needed_flops / b / 1e9 / m for b, _, m in rounds_),
+        "loop_seconds": median(loops),
+        "speedup_vs_loop": median(loop / b for b, loop, _ in rounds_),
+        "speedup_bound": median(loop / (needed_flops / m / 1e9) for _, loop, m in rounds_),
         "peak_memory_gb": peak_gb,
         "n_images": n_images,
         "points": points,
@@ -140,16 +165,18 @@ def run_child(network: str, args) -> dict:
 
 def print_table(rows: list[dict]) -> None:
     header = (f"{'network':<12}{'s/step':>8}{'GFLOP/s':>9}{'matmul':>8}{'ratio':>7}{'needed':>8}{'ratio':>7}"
-              f"{'loop s':>8}{'speedup':>9}{'peak GB':>9}")
+              f"{'eval s':>8}{'loop s':>8}{'speedup':>9}{'bound':>8}{'peak GB':>9}")
     print(header)
     print("-" * len(header))
     for r in rows:
         print(
             f"{r['network']:<12}{r['seconds_per_step']:>8.3f}{r['gflops']:>9.1f}{r['matmul_gflops']:>8.1f}"
             f"{r['ratio_to_matmul']:>7.2f}{r['gflops_needed']:>8.1f}{r['ratio_needed_to_matmul']:>7.2f}"
-            f"{r['loop_seconds']:>8.2f}{r['speedup_vs_loop']:>8.2f}x{r['peak_memory_gb']:>9.2f}"
+            f"{r['seconds_per_evaluation']:>8.3f}{r['loop_seconds']:>8.2f}{r['speedup_vs_loop']:>8.2f}x"
+            f"{r['speedup_bound']:>7.1f}x{r['peak_memory_gb']:>9.2f}"
         )
-    print("GFLOP/s: 3 x forward flops; needed: without the first layer's input gradient (see --help)")
+    print("GFLOP/s: 3 x forward flops; needed: without the first layer's input gradient; ratios: medians of")
+    print("back-to-back pairs; bound: the speedup at the matmul rate with no other cost (see --help)")
 
 
 def main() -> None:
@@ -158,7 +185,7 @@ def main() -> None:
     parser.add_argument("--n-images", type=int, default=default_n_images(),
                         help="images of the landscape (default: data.n_train of config.yaml)")
     parser.add_argument("--points", type=int, default=50, help="M, the points along the path")
-    parser.add_argument("--steps", type=int, default=5, help="Adam steps (at least 2)")
+    parser.add_argument("--steps", type=int, default=6, help="Adam steps (at least 2)")
     parser.add_argument("--json", help="also write the results to this file")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()

@@ -97,6 +97,23 @@ def test_hand_written_backward_passes_match_autograd_in_float64(name):
         torch.testing.assert_close(grads[k], grad, rtol=1e-10, atol=1e-13)
 
 
+def test_autoencoder_output_blocks_cover_every_image(monkeypatch):
+    """The fused output layer walks the images in blocks; uneven blocks lose none."""
+    from topography import models
+
+    monkeypatch.setattr(models._SigmoidMSESums, "block", 4)  # 9 images: blocks of 4, 4, 1
+    net = build_network("autoencoder")
+    x, y = data(9, dtype=torch.float64)
+    landscape = NetworkLandscape(net, x, y, rows_per_pass=18, points_per_pass=2)
+    weights = 3 * torch.stack([net.init_vector(seed) for seed in range(3)]).double()
+    losses, grads = landscape.losses_and_grads(weights)
+    torch.testing.assert_close(landscape.losses(weights), losses, rtol=1e-12, atol=0)
+    for k, w in enumerate(weights):
+        loss, grad = landscape.loss_and_grad(w)
+        assert losses[k].item() == pytest.approx(loss, rel=1e-12)
+        torch.testing.assert_close(grads[k], grad, rtol=1e-10, atol=1e-13)
+
+
 @pytest.mark.parametrize("name", ["fcp", "lstm"])
 def test_chunked_evaluation_equals_unchunked(name):
     net = build_network(name)

@@ -29,7 +29,7 @@ from .models import FlatNetwork
 # images. The values were measured (bench/pathfinder.py and variants): passes small
 # enough for their activations to stay near the caches, but with enough images that the
 # per-vector matmuls (inner dimension: the images) run at speed.
-PASS_SHAPES = {"fcp": (48_000, 48), "autoencoder": (2_400, 12), "lenet": (1_200, 48), "lstm": (2_400, 6)}
+PASS_SHAPES = {"fcp": (48_000, 48), "autoencoder": (12_000, 12), "lenet": (1_200, 48), "lstm": (2_400, 6)}
 
 
 def keep_freed_memory() -> bool:
@@ -156,8 +156,9 @@ class NetworkLandscape(Landscape):
         total = weights.new_zeros(weights.shape[0])
         with torch.no_grad():
             for rows, images in self._blocks(len(weights)):
+                params = self.net.unflatten_batched(weights[rows])
                 for xc, yc in self.chunks(images):
-                    total[rows] += self.net.sample_losses_batched(weights[rows], xc, yc).sum(dim=1)
+                    total[rows] += self.net.params_loss_sums(params, xc, yc)
         return total / self.n
 
     def losses_and_grads(self, weights):
@@ -170,7 +171,7 @@ class NetworkLandscape(Landscape):
             leaves = [params[name].requires_grad_(True) for name in self.net.names]
             with torch.enable_grad():
                 for xc, yc in self.chunks(images):
-                    sums = self.net.params_sample_losses(params, xc, yc).sum(dim=1)
+                    sums = self.net.params_loss_sums(params, xc, yc)
                     # The rows are independent, so the gradient of the summed losses holds
                     # every row's own gradient.
                     sums.sum().backward()

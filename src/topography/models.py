@@ -109,9 +109,9 @@ class Autoencoder(nn.Module):
     def forward_batched(self, p, x):
         return torch.sigmoid(_batched_linear(self._decoder_input(p, x), p["dec2.weight"]))
 
-    def losses_batched(self, p, x):
-        """Per-image reconstruction errors [K, n], the output layer fused with the loss."""
-        return _SigmoidMSE.apply(self._decoder_input(p, x), p["dec2.weight"], x.reshape(-1, 784))
+    def loss_sums_batched(self, p, x):
+        """Summed reconstruction errors of the n images [K], the output layer fused with the loss."""
+        return _SigmoidMSESums.apply(self._decoder_input(p, x), p["dec2.weight"], x.reshape(-1, 784))
 
     def _decoder_input(self, p, x):
         h = self.act(_shared_linear(x.reshape(-1, 784), p["enc1.weight"]))
@@ -119,32 +119,49 @@ class Autoencoder(nn.Module):
         return self.act(_batched_linear(h, p["dec1.weight"]))
 
 
-class _SigmoidMSE(torch.autograd.Function):
-    """mean_j (sigmoid(h W^T)_j - x_j)^2 per image, for K weight matrices W at once.
+class _SigmoidMSESums(torch.autograd.Function):
+    """sum_n mean_j (sigmoid(h_n W^T)_j - x_nj)^2 for K weight matrices W at once -> [K].
 
-    The [K, n, 784] outputs are the largest tensors of the autoencoder's batched pass and
-    autograd walks them ~10 times (sigmoid, difference, square, mean, and back); here the
-    gradient factor s (1 - s) (s - x) is formed in the forward pass in place, and the
-    backward pass is one scaling and two bmm. The backward pass scales that buffer in
-    place, so it can run only once (no retain_graph).
+    The [K, n, 784] outputs are the largest tensors of the autoencoder's batched pass.
+    Here they exist only for ``block`` images at a time, small enough to stay in the
+    caches: each block's outputs, its gradient factor s (1 - s) (s - x) and both of
+    its gradient products (by W, and by h) are formed back to back, and only the
+    gradients, [K, n, i] and [K, 784, i], are kept. Since the loss of each vector is
+    one number, the incoming gradient is one scale per vector, applied in backward().
     """
+
+    block = 128  # images per block: [K, 128, 784] floats, ~5 MB at K = 12
 
     @staticmethod
     def forward(ctx, h, weight, x):
-        # h [K, n, i], weight [K, P, i], x [n, P] -> [K, n]
-        s = torch.bmm(h, weight.transpose(1, 2)).sigmoid_()
-        factor = torch.addcmul(s, s, s, value=-1)  # s (1 - s)
-        diff = s.sub_(x)
-        losses = torch.linalg.vector_norm(diff, dim=-1).square_() / x.shape[-1]
-        factor.mul_(diff)  # s (1 - s) (s - x)
-        ctx.save_for_backward(h, weight, factor)
-        return losses
+        # h [K, n, i], weight [K, P, i], x [n, P] -> [K]
+        k, n, _ = h.shape
+        pixels = x.shape[-1]
+        with_grads = any(ctx.needs_input_grad[:2])
+        sums = h.new_zeros(k)
+        if with_grads:
+            grad_h, grad_weight = torch.empty_like(h), torch.zeros_like(weight)
+        outputs = h.new_empty(k, min(n, _SigmoidMSESums.block), pixels)
+        diffs = torch.empty_like(outputs)
+        for start in range(0, n, _SigmoidMSESums.block):
+            h_block = h[:, start : start + _SigmoidMSESums.block]
+            rows = h_block.shape[1]
+            s = torch.bmm(h_block, weight.transpose(1, 2), out=outputs[:, :rows]).sigmoid_()
+            diff = torch.sub(s, x[start : start + rows], out=diffs[:, :rows])
+            sums += torch.linalg.vector_norm(diff.reshape(k, -1), dim=1).square_()
+            if with_grads:
+                factor = s.addcmul_(s, s, value=-1).mul_(diff)  # s (1 - s) (s - x), in place
+                torch.bmm(factor, weight, out=grad_h[:, start : start + rows])
+                grad_weight.baddbmm_(factor.transpose(1, 2), h_block)
+        if with_grads:
+            ctx.save_for_backward(grad_h, grad_weight)
+        return sums / pixels
 
     @staticmethod
-    def backward(ctx, grad_losses):
-        h, weight, factor = ctx.saved_tensors
-        grad_out = factor.mul_(grad_losses.unsqueeze(-1) * (2 / factor.shape[-1]))
-        return torch.bmm(grad_out, weight), torch.bmm(grad_out.transpose(1, 2), h), None
+    def backward(ctx, grad_sums):
+        grad_h, grad_weight = ctx.saved_tensors
+        scale = (grad_sums * (2 / grad_weight.shape[1])).view(-1, 1, 1)  # d mean_j / d s_j: 2 (s - x) / P
+        return grad_h * scale, grad_weight * scale, None
 
 
 class PermutedLSTM(nn.Module):
@@ -372,9 +389,15 @@ class FlatNetwork:
 
     def params_sample_losses(self, params: dict[str, torch.Tensor], x, y) -> torch.Tensor:
         """Per-image losses [K, n] for named parameters with a leading K axis."""
-        if self.task == "reconstruct":
-            return self.module.losses_batched(params, x)
         return self._losses(self.module.forward_batched(params, x), x, y)
+
+    def params_loss_sums(self, params: dict[str, torch.Tensor], x, y) -> torch.Tensor:
+        """The losses summed over the n images [K], for named parameters with a leading K
+        axis: what a landscape adds up, by the module's fused form where it has one."""
+        fused = getattr(self.module, "loss_sums_batched", None)
+        if fused is not None:
+            return fused(params, x)
+        return self.params_sample_losses(params, x, y).sum(dim=1)
 
     def _losses(self, out, x, y):
         """Per-image losses from outputs [..., n, d] (any leading axes)."""
