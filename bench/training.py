@@ -3,7 +3,9 @@
 Measured in one run on the same data and threads, so the ratio is meaningful even on a
 noisy shared machine; the absolute seconds size the default run (config.yaml).
 
-    .venv/bin/python bench/training.py [--config config.yaml] [--threads 2] [--json out.json]
+    .venv/bin/python bench/training.py [--configfile presets/smoke.yaml] [--threads 2] [--json out.json]
+
+The sizes are config.yaml's, with a --configfile laid over them as snakemake does.
 """
 
 from __future__ import annotations
@@ -11,10 +13,11 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from pathlib import Path
 
 import torch
-import yaml
 
+from topography.config import load_config
 from topography.data import load_dataset
 from topography.landscape import NetworkLandscape
 from topography.models import build_network
@@ -32,13 +35,14 @@ def seconds_per_epoch(net, optimizer, train, test, settings, epochs):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--config", default="config.yaml")
+    parser.add_argument("--configfile", help="a preset laid over config.yaml, e.g. presets/paper.yaml")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--epochs", type=int, default=3, help="epochs / iterations timed per optimizer")
     parser.add_argument("--json", help="also write the figures here")
     args = parser.parse_args()
 
-    config = yaml.safe_load(open(args.config))
+    defaults = Path(__file__).resolve().parents[1] / "config.yaml"
+    config = load_config(defaults, *([args.configfile] if args.configfile else []))
     torch.set_num_threads(args.threads)
     data = load_dataset(dict(config["data"], seed=config["seed"]))
     rows = []

@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 import yaml
 
+from topography.config import load_config
 from workflow_helpers import copy_workflow, planned_jobs, snakemake
 
 pytestmark = pytest.mark.workflow
@@ -44,14 +45,9 @@ def edited(finished):
 def smoke_config(workdir):
     """(the config the smoke run used, the smoke preset): Snakemake lays the preset's
     top-level keys over config.yaml's (nested keys merge; the lists here are replaced)."""
-    with open(workdir / "config.yaml") as f:
-        config = yaml.safe_load(f)
     with open(workdir / "presets" / "smoke.yaml") as f:
         smoke = yaml.safe_load(f)
-    merged = dict(config)
-    for key, value in smoke.items():
-        merged[key] = dict(config[key], **value) if isinstance(value, dict) else value
-    return merged, smoke
+    return load_config(workdir / "config.yaml", workdir / "presets" / "smoke.yaml"), smoke
 
 
 def test_smoke_run_writes_every_training_run_and_the_sets(finished):

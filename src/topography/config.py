@@ -14,6 +14,23 @@ class ConfigError(ValueError):
     pass
 
 
+def load_config(*paths: str | Path) -> dict:
+    """The config files laid over each other in order, as ``snakemake --configfile`` does:
+    nested mappings merge key by key, any other value (lists included) replaces."""
+    config: dict = {}
+    for path in paths:
+        _lay_over(config, yaml.safe_load(Path(path).read_text()) or {})
+    return config
+
+
+def _lay_over(base: dict, overlay: dict) -> None:
+    for key, value in overlay.items():
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
+            _lay_over(base[key], value)
+        else:
+            base[key] = value
+
+
 def _key(error: jsonschema.ValidationError) -> str:
     return ".".join(str(part) for part in error.absolute_path) or "(top level)"
 

@@ -1,0 +1,49 @@
+"""The benchmarks run and write what they promise (at a tiny size: these are not timings)."""
+
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# The keys the path benchmark's JSON must carry, one object per network (issue 3).
+PATH_KEYS = {"network", "seconds_per_step", "gflops", "matmul_gflops", "ratio_to_matmul",
+             "speedup_vs_loop", "peak_memory_gb"}
+
+
+def run(*args):
+    done = subprocess.run([sys.executable, *args], cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_path_benchmark_writes_one_object_per_network(tmp_path):
+    out = tmp_path / "bench.json"
+    stdout = run("bench/pathfinder.py", "--networks", "fcp", "autoencoder", "--n-images", "30",
+                 "--points", "5", "--steps", "2", "--json", str(out))
+    rows = json.loads(out.read_text())
+    assert [r["network"] for r in rows] == ["fcp", "autoencoder"]
+    for row in rows:
+        assert PATH_KEYS <= row.keys()
+        assert all(math.isfinite(row[k]) and row[k] > 0 for k in PATH_KEYS - {"network"})
+        assert row["peak_memory_gb"] < 4
+        assert row["network"] in stdout  # the printed table has a line per network
+
+
+def test_path_benchmark_refuses_too_few_steps():
+    done = subprocess.run([sys.executable, "bench/pathfinder.py", "--steps", "1"], cwd=ROOT,
+                          capture_output=True, text=True)
+    assert done.returncode == 2
+    assert "--steps must be at least 2" in done.stderr
+
+
+def test_training_benchmark_times_both_optimizers(tmp_path):
+    out = tmp_path / "training.json"
+    run("bench/training.py", "--configfile", "presets/smoke.yaml", "--epochs", "1", "--threads", "1",
+        "--json", str(out))
+    rows = json.loads(out.read_text())
+    assert [r["network"] for r in rows] == ["fcp", "autoencoder"]  # the smoke preset's networks
+    for row in rows:
+        assert row["seconds_per_lbfgs_iteration"] > 0 and row["seconds_per_sgd_epoch"] > 0

@@ -1,0 +1,31 @@
+"""Config files: laid over each other as snakemake does, and every preset valid."""
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from topography.config import ConfigError, load_config, validate_config
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_presets_merge_nested_keys_and_replace_lists(tmp_path):
+    base, preset = tmp_path / "base.yaml", tmp_path / "preset.yaml"
+    base.write_text(yaml.safe_dump({"networks": ["fcp", "lstm"], "train": {"seeds": 5, "sgd": {"lr": 0.5, "epochs": 20}}}))
+    preset.write_text(yaml.safe_dump({"networks": ["lenet"], "train": {"sgd": {"epochs": 2}}}))
+    assert load_config(base, preset) == {"networks": ["lenet"], "train": {"seeds": 5, "sgd": {"lr": 0.5, "epochs": 2}}}
+    assert yaml.safe_load(base.read_text())["train"]["sgd"]["epochs"] == 20  # the files are not touched
+
+
+@pytest.mark.parametrize("preset", [None, "presets/smoke.yaml", "presets/paper.yaml"])
+def test_the_default_config_and_every_preset_are_valid(preset):
+    paths = [ROOT / "config.yaml"] + ([ROOT / preset] if preset else [])
+    validate_config(load_config(*paths))
+
+
+def test_a_bad_value_is_named_by_its_key():
+    config = load_config(ROOT / "config.yaml")
+    config["paths"]["points"] = 2
+    with pytest.raises(ConfigError, match="paths.points"):
+        validate_config(config)
