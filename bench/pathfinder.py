@@ -47,6 +47,7 @@ from pathlib import Path
 
 import torch
 
+from topography.config import load_config
 from topography.landscape import NetworkLandscape, keep_freed_memory
 from topography.models import NETWORKS, build_network
 from topography.pathfinder import PathConfig, find_path
@@ -88,10 +89,7 @@ def matmul_gflops(size: int = 2048, repeats: int = 3) -> float:
 
 def default_n_images() -> int:
     """The training set size of the default run: the size the issue's targets refer to."""
-    import yaml
-
-    config = yaml.safe_load((Path(__file__).resolve().parents[1] / "config.yaml").read_text())
-    return config["data"]["n_train"]
+    return load_config(Path(__file__).resolve().parents[1] / "config.yaml")["data"]["n_train"]
 
 
 def measure(network: str, n_images: int, points: int, steps: int, rounds: int = 3) -> dict:

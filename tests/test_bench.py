@@ -47,3 +47,11 @@ def test_training_benchmark_times_both_optimizers(tmp_path):
     assert [r["network"] for r in rows] == ["fcp", "autoencoder"]  # the smoke preset's networks
     for row in rows:
         assert row["seconds_per_lbfgs_iteration"] > 0 and row["seconds_per_sgd_epoch"] > 0
+
+
+def test_primitive_floor_benchmark_runs():
+    stdout = run("bench/primitives.py", "--n-images", "20", "--points", "4", "--rounds", "1")
+    lines = {line.split()[0]: line.split() for line in stdout.splitlines()[2:]}
+    assert set(lines) == {"lenet", "lstm"}
+    for floor, loop, speedup in (fields[1:] for fields in lines.values()):
+        assert float(floor) > 0 and float(loop) > 0 and speedup.endswith("x")

@@ -1,0 +1,155 @@
+"""How fast could the batched path evaluation of LeNet and the LSTM be on this machine?
+
+    python bench/primitives.py                  # default data size, M = 50, 2 threads
+
+The batched evaluation of M - 2 path points (see topography/models.py) is built from
+matmuls and convolutions that it cannot do without: every multiply-add of the network's
+forward and backward pass, at the shapes that batching over points gives. Batching
+over points does not make these shapes larger than the plain loop's (each point has its
+own weights; the loop already takes all images of a point at once), so their speed is
+what limits the batched evaluation. This script times only those primitives, each in
+the fastest form we know (for the LSTM: the input projection and the weight gradients
+as single large matmuls, which topography does not even do), plus the one evaluation
+of each unit's nonlinearity that the forward pass needs and the one that its
+derivative needs (softplus and sigmoid for LeNet, sigmoids for the LSTM's gates and
+tanh), summed over one evaluation, and the plain loop over the same points, back to
+back, 3 rounds:
+
+- floor s: the time of that work alone, with no pooling, loss, bookkeeping or memory
+  traffic between the pieces: an evaluation built on these primitives cannot be faster;
+- loop s: the plain loop (bench/pathfinder.py's "loop s");
+- max speedup: loop s / floor s, the most any such evaluation could gain over the loop.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+from topography.config import load_config
+from topography.landscape import PASS_SHAPES, NetworkLandscape, keep_freed_memory
+from topography.models import build_network
+
+THREADS = 2
+
+
+def timed(fn) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def pass_shapes(network: str, points: int, n_images: int):
+    """(vectors, images) of each pass of one evaluation, as NetworkLandscape splits it."""
+    rows, per_pass = PASS_SHAPES[network]
+    group = min(points, per_pass, rows)
+    images = max(1, min(n_images, rows // group))
+    for start in range(0, points, group):
+        k = min(group, points - start)
+        for first in range(0, n_images, images):
+            yield k, min(images, n_images - first)
+
+
+def lenet_primitives(k: int, n: int):
+    """LeNet's matmuls and convolutions for k vectors on n images (forward and backward)."""
+    patches = torch.randn(n * 784, 25)
+    w1, b1 = torch.randn(k * 6, 25), torch.randn(k * 6)
+    grad1 = torch.randn(n * 784, k * 6)
+    x2 = torch.randn(n, k * 6, 14, 14).contiguous(memory_format=torch.channels_last)
+    w2, b2 = torch.randn(k * 16, 6, 5, 5), torch.randn(k * 16)
+    grad2 = torch.randn(n, k * 16, 10, 10).contiguous(memory_format=torch.channels_last)
+    fc = [(torch.randn(k, n, i), torch.randn(k, o, i), torch.randn(k, n, o)) for i, o in ((400, 120), (120, 84), (84, 10))]
+    units = [torch.randn(n * 784, k * 6), torch.randn(n, k * 16, 10, 10), torch.randn(k, n, 120), torch.randn(k, n, 84)]
+
+    def run():
+        torch.addmm(b1, patches, w1.T)  # conv1, as one matmul over the image patches
+        grad1.T @ patches  # conv1's weight gradient (its input gradient is not needed)
+        F.conv2d(x2, w2, b2, groups=k)  # conv2, one group per vector
+        torch.ops.aten.convolution_backward(grad2, x2, w2, [k * 16], [1, 1], [0, 0], [1, 1], False,
+                                            [0, 0], k, [True, True, False])
+        for h, w, g in fc:
+            torch.bmm(h, w.transpose(1, 2))
+            torch.bmm(g, w)
+            torch.bmm(g.transpose(1, 2), h)
+        for z in units:
+            F.softplus(z)  # the activation
+            torch.sigmoid(z)  # its derivative
+
+    return run
+
+
+def lstm_primitives(k: int, n: int, steps: int = 28, hidden: int = 48, inputs: int = 28):
+    """The LSTM's matmuls for k vectors on n images: the input projection of all steps and
+    the weight gradients as single large matmuls, the recurrence step by step."""
+    gates = 4 * hidden
+    x = torch.randn(steps * n, inputs + 1)
+    w_in = torch.randn(inputs + 1, k * gates)
+    grad_gates = torch.randn(steps, n, k, gates)  # the layout in which the big matmuls need no copies
+    hs = torch.randn(steps, n, k, hidden)
+    w_hh = torch.randn(k, gates, hidden)
+    acts = torch.empty(k, n, gates)
+    cells = torch.randn(k, n, hidden)
+
+    def run():
+        x @ w_in  # the input projection of every step and vector at once
+        for t in range(1, steps):  # h_{-1} = 0: no recurrent product at the first step
+            torch.bmm(hs[t - 1].transpose(0, 1), w_hh.transpose(1, 2), out=acts)
+            torch.bmm(grad_gates[t].transpose(0, 1), w_hh)  # the gradient reaching h_{t-1}
+        for t in range(steps):
+            acts.sigmoid_()  # the four gates (tanh of the cell gate as a sigmoid of 2z)
+            torch.sigmoid(cells)  # tanh(c_t), likewise
+        grad_gates.view(steps * n, k * gates).T @ x  # input weights' gradient, all steps
+        torch.bmm(grad_gates.view(steps * n, k, gates).permute(1, 2, 0),
+                  hs.view(steps * n, k, hidden).transpose(0, 1))  # recurrent weights' gradient
+        torch.randn(k, n, hidden) @ torch.randn(k, hidden, 10)  # the output layer (tiny)
+
+    return run
+
+
+PRIMITIVES = {"lenet": lenet_primitives, "lstm": lstm_primitives}
+
+
+def measure(network: str, n_images: int, points: int, rounds: int) -> dict:
+    torch.set_num_threads(THREADS)
+    keep_freed_memory()
+    net = build_network(network)
+    generator = torch.Generator().manual_seed(0)
+    landscape = NetworkLandscape(net, torch.rand(n_images, 784, generator=generator),
+                                 torch.randint(0, 10, (n_images,), generator=generator))
+    w_a, w_b = net.init_vector(0), net.init_vector(1)
+    t = torch.linspace(0, 1, points)[1:-1, None]
+    inner = (1 - t) * w_a + t * w_b
+    parts = [PRIMITIVES[network](k, n) for k, n in pass_shapes(network, len(inner), n_images)]
+    for part in parts[:2]:
+        part()  # warm-up
+    landscape.loss_and_grad(inner[0])
+    floors, loops = [], []
+    for _ in range(rounds):
+        floors.append(sum(timed(part) for part in parts))
+        loops.append(timed(lambda: [landscape.loss_and_grad(w) for w in inner]))
+    return {"network": network, "floor_seconds": statistics.median(floors), "loop_seconds": statistics.median(loops),
+            "max_speedup": statistics.median(loop / floor for loop, floor in zip(loops, floors))}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--networks", nargs="+", default=list(PRIMITIVES), choices=list(PRIMITIVES))
+    n_train = load_config(Path(__file__).resolve().parents[1] / "config.yaml")["data"]["n_train"]
+    parser.add_argument("--n-images", type=int, default=n_train, help="images (default: config.yaml's data.n_train)")
+    parser.add_argument("--points", type=int, default=50, help="M, the points along the path")
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    print(f"{args.n_images} images, M = {args.points}, {THREADS} threads, torch {torch.__version__}")
+    print(f"{'network':<10}{'floor s':>9}{'loop s':>9}{'max speedup':>13}")
+    for network in args.networks:
+        r = measure(network, args.n_images, args.points, args.rounds)
+        print(f"{network:<10}{r['floor_seconds']:>9.3f}{r['loop_seconds']:>9.2f}{r['max_speedup']:>12.2f}x", flush=True)
+
+
+if __name__ == "__main__":
+    main()
