@@ -129,19 +129,19 @@ def measure(network: str, n_images: int, points: int, steps: int, rounds: int = 
         matmuls.append(matmul_gflops())
 
     median = statistics.median
-    rounds_ = list(zip(batched, loops, matmuls))
+    timings = list(zip(batched, loops, matmuls))  # (eval s, loop s, matmul GFLOP/s) per round
     return {
         "network": network,
         "seconds_per_step": seconds_per_step,
         "seconds_per_evaluation": median(batched),
         "gflops": flops / median(batched) / 1e9,
         "matmul_gflops": median(matmuls),
-        "ratio_to_matmul": median(flops / b / 1e9 / m for b, _, m in rounds_),
+        "ratio_to_matmul": median(flops / b / 1e9 / m for b, _, m in timings),
         "gflops_needed": needed_flops / median(batched) / 1e9,
-        "ratio_needed_to_matmul": median(needed_flops / b / 1e9 / m for b, _, m in rounds_),
+        "ratio_needed_to_matmul": median(needed_flops / b / 1e9 / m for b, _, m in timings),
         "loop_seconds": median(loops),
-        "speedup_vs_loop": median(loop / b for b, loop, _ in rounds_),
-        "speedup_bound": median(loop / (needed_flops / m / 1e9) for _, loop, m in rounds_),
+        "speedup_vs_loop": median(loop / b for b, loop, _ in timings),
+        "speedup_bound": median(loop / (needed_flops / m / 1e9) for _, loop, m in timings),
         "peak_memory_gb": peak_gb,
         "n_images": n_images,
         "points": points,

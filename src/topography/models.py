@@ -141,10 +141,11 @@ class _SigmoidMSESums(torch.autograd.Function):
         sums = h.new_zeros(k)
         if with_grads:
             grad_h, grad_weight = torch.empty_like(h), torch.zeros_like(weight)
-        outputs = h.new_empty(k, min(n, _SigmoidMSESums.block), pixels)
+        block = _SigmoidMSESums.block
+        outputs = h.new_empty(k, min(n, block), pixels)
         diffs = torch.empty_like(outputs)
-        for start in range(0, n, _SigmoidMSESums.block):
-            h_block = h[:, start : start + _SigmoidMSESums.block]
+        for start in range(0, n, block):
+            h_block = h[:, start : start + block]
             rows = h_block.shape[1]
             s = torch.bmm(h_block, weight.transpose(1, 2), out=outputs[:, :rows]).sigmoid_()
             diff = torch.sub(s, x[start : start + rows], out=diffs[:, :rows])
@@ -382,10 +383,6 @@ class FlatNetwork:
 
     def sample_losses(self, w: torch.Tensor, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         return self._losses(self.forward(w, x), x, y)
-
-    def sample_losses_batched(self, weights: torch.Tensor, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        """Per-image losses [K, n] at each row of ``weights`` [K, P]."""
-        return self.params_sample_losses(self.unflatten_batched(weights), x, y)
 
     def params_sample_losses(self, params: dict[str, torch.Tensor], x, y) -> torch.Tensor:
         """Per-image losses [K, n] for named parameters with a leading K axis."""
