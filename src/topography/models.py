@@ -56,6 +56,7 @@ class LeNet(nn.Module):
 
     def __init__(self, activation: str = "softplus"):
         super().__init__()
+        self.activation = activation
         self.act = ACTIVATIONS[activation]
         self.conv1 = nn.Conv2d(1, 6, kernel_size=5, padding=2)
         self.conv2 = nn.Conv2d(6, 16, kernel_size=5)
@@ -79,14 +80,48 @@ class LeNet(nn.Module):
         # the layout in which oneDNN's grouped convolution (conv2, one group per
         # vector) is fastest; NCHW grouped convolution is several times slower on CPU.
         patches = F.unfold(x.reshape(n, 1, 28, 28), 5, padding=2).transpose(1, 2).reshape(n * 784, 25)
-        h = self.act(torch.addmm(p["conv1.bias"].reshape(k * 6), patches, p["conv1.weight"].reshape(k * 6, 25).T))
-        h = F.avg_pool2d(h.view(n, 28, 28, k * 6).permute(0, 3, 1, 2), 2).contiguous(memory_format=torch.channels_last)
+        h = _Conv1Block.apply(patches, p["conv1.weight"].reshape(k * 6, 25), p["conv1.bias"].reshape(k * 6), self.activation)
         h = F.conv2d(h, p["conv2.weight"].reshape(k * 16, 6, 5, 5), p["conv2.bias"].reshape(k * 16), groups=k)
         # Back to NCHW so that each vector's 400 features are in the order fc1 expects.
         h = F.avg_pool2d(self.act(h), 2).contiguous().view(n, k, 400).transpose(0, 1)
         h = self.act(_batched_linear(h, p["fc1.weight"], p["fc1.bias"]))
         h = self.act(_batched_linear(h, p["fc2.weight"], p["fc2.bias"]))
         return _batched_linear(h, p["fc3.weight"], p["fc3.bias"])
+
+
+class _Conv1Block(torch.autograd.Function):
+    """avg_pool2(act(conv1)) for K banks of conv1 filters at once, channels-last.
+
+    Input: the images' 5x5 patches [n*784, 25]; the filters [C, 25] and biases [C] of
+    all K vectors (C = 6K). Output: [n, C, 14, 14] in channels-last memory. The
+    activations before pooling, [n, 28, 28, C], are the largest tensors of LeNet's
+    batched pass; autograd's backward through pooling and the activation walks them
+    five times (zero fill, scatter, layout copy, the activation's derivative, the bias
+    sum). Here the activation's slope is kept from the forward pass, and the backward
+    pass spreads each pooled gradient over its 2x2 window and multiplies by the slope
+    in one broadcast multiply, in place.
+    """
+
+    @staticmethod
+    def forward(ctx, patches, weight, bias, activation):
+        n, c = patches.shape[0] // 784, weight.shape[0]
+        pre = torch.addmm(bias, patches, weight.T)  # [n*784, C] = [n, 28, 28, C]
+        if any(ctx.needs_input_grad[1:3]):  # the slope is needed only for gradients
+            slope = torch.sigmoid(pre) if activation == "softplus" else (pre > 0).to(pre.dtype)
+            ctx.save_for_backward(patches, slope)
+        out = F.softplus(pre) if activation == "softplus" else pre.relu_()
+        # The permuted view is channels-last, and so is avg_pool2d's output.
+        return F.avg_pool2d(out.view(n, 28, 28, c).permute(0, 3, 1, 2), 2)
+
+    @staticmethod
+    def backward(ctx, grad):
+        patches, slope = ctx.saved_tensors
+        n, c = patches.shape[0] // 784, slope.shape[1]
+        # Each pooled value is the mean of a 2x2 window: a quarter of its gradient
+        # reaches each of the four, broadcast over the window's axes.
+        window = grad.permute(0, 2, 3, 1).mul(0.25).reshape(n, 14, 1, 14, 1, c)
+        grad_pre = slope.view(n, 14, 2, 14, 2, c).mul_(window).view(-1, c)
+        return None, grad_pre.T @ patches, grad_pre.sum(0), None
 
 
 class Autoencoder(nn.Module):
