@@ -32,7 +32,7 @@ import torch
 import torch.nn.functional as F
 
 from topography.config import load_config
-from topography.landscape import PASS_SHAPES, NetworkLandscape, keep_freed_memory
+from topography.landscape import NetworkLandscape, keep_freed_memory
 from topography.models import build_network
 
 THREADS = 2
@@ -44,15 +44,12 @@ def timed(fn) -> float:
     return time.perf_counter() - start
 
 
-def pass_shapes(network: str, points: int, n_images: int):
-    """(vectors, images) of each pass of one evaluation, as NetworkLandscape splits it."""
-    rows, per_pass = PASS_SHAPES[network]
-    group = min(points, per_pass, rows)
-    images = max(1, min(n_images, rows // group))
-    for start in range(0, points, group):
-        k = min(group, points - start)
-        for first in range(0, n_images, images):
-            yield k, min(images, n_images - first)
+def pass_shapes(landscape: NetworkLandscape, points: int):
+    """(vectors, images) of each pass of one evaluation, as the landscape splits it."""
+    for rows, images in landscape._blocks(points):
+        k = len(range(points)[rows])
+        for xc, _ in landscape.chunks(images):
+            yield k, len(xc)
 
 
 def lenet_primitives(k: int, n: int):
@@ -94,6 +91,7 @@ def lstm_primitives(k: int, n: int, steps: int = 28, hidden: int = 48, inputs: i
     w_hh = torch.randn(k, gates, hidden)
     acts = torch.empty(k, n, gates)
     cells = torch.randn(k, n, hidden)
+    h_last, w_out = torch.randn(k, n, hidden), torch.randn(k, hidden, 10)
 
     def run():
         x @ w_in  # the input projection of every step and vector at once
@@ -106,7 +104,7 @@ def lstm_primitives(k: int, n: int, steps: int = 28, hidden: int = 48, inputs: i
         grad_gates.view(steps * n, k * gates).T @ x  # input weights' gradient, all steps
         torch.bmm(grad_gates.view(steps * n, k, gates).permute(1, 2, 0),
                   hs.view(steps * n, k, hidden).transpose(0, 1))  # recurrent weights' gradient
-        torch.randn(k, n, hidden) @ torch.randn(k, hidden, 10)  # the output layer (tiny)
+        h_last @ w_out  # the output layer (tiny)
 
     return run
 
@@ -124,7 +122,7 @@ def measure(network: str, n_images: int, points: int, rounds: int) -> dict:
     w_a, w_b = net.init_vector(0), net.init_vector(1)
     t = torch.linspace(0, 1, points)[1:-1, None]
     inner = (1 - t) * w_a + t * w_b
-    parts = [PRIMITIVES[network](k, n) for k, n in pass_shapes(network, len(inner), n_images)]
+    parts = [PRIMITIVES[network](k, n) for k, n in pass_shapes(landscape, len(inner))]
     for part in parts[:2]:
         part()  # warm-up
     landscape.loss_and_grad(inner[0])
