@@ -24,6 +24,7 @@ back, 3 rounds:
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import time
 from pathlib import Path
@@ -141,12 +142,18 @@ def main() -> None:
     parser.add_argument("--n-images", type=int, default=n_train, help="images (default: config.yaml's data.n_train)")
     parser.add_argument("--points", type=int, default=50, help="M, the points along the path")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--json", help="also write the unrounded figures here")
     args = parser.parse_args()
     print(f"{args.n_images} images, M = {args.points}, {THREADS} threads, torch {torch.__version__}")
     print(f"{'network':<10}{'floor s':>9}{'loop s':>9}{'max speedup':>13}")
+    rows = []
     for network in args.networks:
         r = measure(network, args.n_images, args.points, args.rounds)
+        rows.append(r)
         print(f"{network:<10}{r['floor_seconds']:>9.3f}{r['loop_seconds']:>9.2f}{r['max_speedup']:>12.2f}x", flush=True)
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(rows, f, indent=2)
 
 
 if __name__ == "__main__":
