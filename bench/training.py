@@ -26,10 +26,11 @@ from topography.train import train_run
 
 def seconds_per_epoch(net, optimizer, train, test, settings, epochs):
     """Wall seconds per epoch (recording losses included), after one warm-up epoch."""
-    key = "epochs" if optimizer == "sgd" else "iterations"
-    train_run(net, optimizer, 0, train, test, dict(settings, **{key: 1}), progress=False)
+    key = "epochs" if optimizer == "sgd" else "max_iterations"
+    never = dict(loss_floor=0.0, window=1, rel_tol=0.0)  # no early stop: time exactly `epochs`
+    train_run(net, optimizer, 0, train, test, dict(settings, **{key: 1}, stop=never), progress=False)
     start = time.perf_counter()
-    train_run(net, optimizer, 0, train, test, dict(settings, **{key: epochs}), progress=False)
+    train_run(net, optimizer, 0, train, test, dict(settings, **{key: epochs}, stop=never), progress=False)
     return (time.perf_counter() - start) / epochs
 
 

@@ -4,4 +4,5 @@ from topography.paths import barrier_table_job
 from topography.runtime import job
 
 with job(snakemake.log[0]):
-    barrier_table_job(paths=list(snakemake.input.paths), outputs=dict(snakemake.output.items()))
+    barrier_table_job(paths=list(snakemake.input.paths), outputs=dict(snakemake.output.items()),
+                      converged_tol=snakemake.params.converged_tol)

@@ -5,7 +5,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from topography.barriers import BARRIER_COLUMNS, collect_barriers, collect_profiles, draw_pairs, plot_barriers
+from topography.barriers import (
+    BARRIER_COLUMNS,
+    HEIGHT_COLUMNS,
+    collect_barriers,
+    collect_heights,
+    collect_profiles,
+    draw_pairs,
+    heights_converged,
+    plot_barrier_budget,
+    plot_barriers,
+)
 
 SETS_ON = {"train": ["sgd-test", "lbfgs-train", "sgd-train", "lbfgs-test"], "test": ["lbfgs-test", "sgd-test"]}
 
@@ -22,7 +32,8 @@ def records(networks=("lstm", "fcp"), pairs=5, seed=0):
                     out.append(
                         dict(network=network, landscape=landscape, set=set_name, pair=k, i=i, j=j,
                              height=height, straight_height=2 * height, length=3.0, seconds=0.5,
-                             t=[0.0, 0.5, 1.0], losses=[0.1, height, 0.2], straight_losses=[0.1, 2 * height, 0.2])
+                             t=[0.0, 0.5, 1.0], losses=[0.1, height, 0.2], straight_losses=[0.1, 2 * height, 0.2],
+                             heights=list(height * (1 + np.exp(-np.arange(9)))), kept_step=8)
                     )
     return out[::-1]
 
@@ -35,7 +46,7 @@ def assert_images(png, pdf):
 
 def test_collect_gives_a_tidy_table_in_the_paper_order():
     table = collect_barriers(records())
-    assert list(table.columns) == list(BARRIER_COLUMNS)
+    assert list(table.columns) == [*BARRIER_COLUMNS, "converged", "kept_step"]
     assert len(table) == 2 * (4 + 2) * 5
     assert list(dict.fromkeys(table["network"])) == ["fcp", "lstm"]
     first = table[(table["network"] == "fcp") & (table["landscape"] == "train")]
@@ -98,3 +109,34 @@ def test_draw_pairs_returns_all_pairs_when_fewer_exist():
     assert draw_pairs(1, 5, seed=0) == [] and draw_pairs(5, 0, seed=0) == []
     with pytest.raises(ValueError):
         draw_pairs(5, -1, seed=0)
+
+
+def test_heights_converged_reads_the_last_quarter_of_the_steps():
+    settled = [5.0, 3.0, 2.0, 1.5, 1.2, 1.1, 1.01, 1.0, 1.0]  # 8 steps: over the last 2, within 1%
+    assert heights_converged(settled, tol=0.05) is True
+    assert heights_converged(settled, tol=0.001) is False  # 1.01 is 1% above the final 1.0
+    falling = [8.0, 7.0, 6.0, 5.0, 4.0, 3.0, 2.0, 1.5, 1.0]
+    assert heights_converged(falling, tol=0.05) is False
+    assert heights_converged([], tol=0.05) is None  # mini-batch paths record no heights
+    assert heights_converged([1.0, 1.0, 1.0], tol=0.05) is None  # too few steps to judge
+
+
+def test_table_flags_converged_paths_and_the_heights_table_is_tidy():
+    recs = records(networks=("fcp",), pairs=2)
+    recs[0]["heights"] = [4.0, 3.0, 2.0, 1.0, 0.5]  # still falling
+    table = collect_barriers(recs, converged_tol=0.05)
+    row = table[(table.landscape == recs[0]["landscape"]) & (table.set == recs[0]["set"]) & (table.pair == recs[0]["pair"])]
+    assert row["converged"].tolist() == [False]
+    assert table["converged"].sum() == len(table) - 1  # the others settle (e^-6 of the height)
+    heights = collect_heights(recs)
+    assert list(heights.columns) == list(HEIGHT_COLUMNS)
+    assert len(heights) == sum(len(r["heights"]) for r in recs)
+    assert heights.groupby(["landscape", "set", "pair"])["step"].min().eq(0).all()
+
+
+def test_barrier_budget_figure_is_written(tmp_path):
+    png, pdf = tmp_path / "budget.png", tmp_path / "budget.pdf"
+    plot_barrier_budget(collect_heights(records()), png, pdf)
+    assert_images(png, pdf)
+    with pytest.raises(ValueError, match="no per-step path heights"):
+        plot_barrier_budget(collect_heights([]), png)

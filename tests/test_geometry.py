@@ -26,18 +26,18 @@ def project(a, b, kernel="rbf", **kwargs):
 
 def runs_table():
     rows = [
-        # network, optimizer, seed, status, selected, train_loss, test_loss, test_accuracy
-        ("fcp", "sgd", 0, "ok", True, 0.10, 0.30, 0.90),
-        ("fcp", "sgd", 1, "ok", True, 0.20, 0.40, 0.80),
-        ("fcp", "sgd", 2, "ok", False, 9.00, 9.00, 0.10),  # not selected
+        # network, optimizer, seed, stop_reason, selected, train_loss, test_loss, test_accuracy
+        ("fcp", "sgd", 0, "converged", True, 0.10, 0.30, 0.90),
+        ("fcp", "sgd", 1, "converged", True, 0.20, 0.40, 0.80),
+        ("fcp", "sgd", 2, "converged", False, 9.00, 9.00, 0.10),  # not selected
         ("fcp", "sgd", 3, "diverged", True, np.nan, np.nan, np.nan),  # diverged
-        ("fcp", "lbfgs", 0, "ok", True, 0.01, 0.50, 0.95),
-        ("autoencoder", "sgd", 0, "ok", True, 0.02, 0.03, np.nan),
-        ("autoencoder", "sgd", 1, "ok", True, 0.04, 0.05, np.nan),
+        ("fcp", "lbfgs", 0, "converged", True, 0.01, 0.50, 0.95),
+        ("autoencoder", "sgd", 0, "converged", True, 0.02, 0.03, np.nan),
+        ("autoencoder", "sgd", 1, "converged", True, 0.04, 0.05, np.nan),
     ]
     frame = pd.DataFrame(
         rows,
-        columns=["network", "optimizer", "seed", "status", "selected", "train_loss", "test_loss", "test_accuracy"],
+        columns=["network", "optimizer", "seed", "stop_reason", "selected", "train_loss", "test_loss", "test_accuracy"],
     )
     frame["n_params"] = frame["network"].map({"fcp": 42200, "autoencoder": 52224})
     return frame
@@ -61,8 +61,16 @@ def test_table_one_means_and_stds_over_selected_ok_runs():
 
 def test_table_one_without_selected_runs_is_a_clear_error():
     runs = runs_table().assign(selected=False)
-    with pytest.raises(ValueError, match="no selected runs"):
+    with pytest.raises(ValueError, match="no selected, non-diverged runs"):
         geometry.table_one(runs)
+
+
+def test_table_one_gives_the_share_of_selected_runs_that_converged():
+    runs = runs_table()
+    runs.loc[(runs.network == "fcp") & (runs.optimizer == "sgd") & (runs.seed == 1), "stop_reason"] = "budget"
+    table = geometry.table_one(runs).set_index(["network", "optimizer"])
+    assert table.loc[("fcp", "sgd"), "converged_fraction"] == pytest.approx(0.5)
+    assert table.loc[("fcp", "lbfgs"), "converged_fraction"] == 1.0
 
 
 # --- Table S1 ------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 """FourierPathFinder: the path's ends, its gradient, batched and chunked evaluation."""
 
+import dataclasses
 import json
 import math
 
@@ -196,3 +197,48 @@ def test_hand_written_adam_matches_torch_optim_adam():
         mine.step()
         reference.step()
     torch.testing.assert_close(ours, theirs, rtol=1e-12, atol=1e-12)
+
+
+def test_full_batch_heights_per_step_equal_a_separate_evaluation():
+    net = build_network("fcp")
+    x, y = data(30)
+    landscape = NetworkLandscape(net, x, y)
+    w_a, w_b = endpoints(net)
+    steps = 4
+    # The path after k steps is the k-step run's last path; each one's height, evaluated
+    # on its own, is the long run's k-th recorded height.
+    result = find_path(landscape, w_a, w_b, PathConfig(n_fourier=2, points=6, steps=steps, lr=1e-2, keep="last"))
+    assert len(result.heights) == steps + 1
+    assert result.heights[0] == pytest.approx(result.straight_height, rel=1e-6)
+    for k in range(steps + 1):
+        short = find_path(landscape, w_a, w_b, PathConfig(n_fourier=2, points=6, steps=k, lr=1e-2, keep="last"))
+        points = path_points(w_a, w_b, short.coefficients, short.t).float()
+        assert result.heights[k] == pytest.approx(float(landscape.losses(points).max()), rel=1e-5)
+    assert result.height == pytest.approx(result.heights[-1], rel=1e-5) and result.kept_step == steps
+
+
+def test_keep_best_keeps_the_lowest_objective_path_on_the_toy():
+    # Strong gradient noise makes the objective go up and down: the kept path is the one
+    # of the lowest objective seen, not the last.
+    w1, w2 = torch.tensor(W1, dtype=torch.float64), torch.tensor(W2, dtype=torch.float64)
+    config = PathConfig(n_fourier=5, points=15, lam=10.0, steps=40, lr=0.05, grad_noise=20.0, seed=1, keep="best")
+    best = find_path(toy_landscape(), w1, w2, config)
+    last = find_path(toy_landscape(), w1, w2, dataclasses.replace(config, keep="last"))
+    assert last.kept_step == 40 and best.kept_step != 40  # this seed's best is not the last
+    assert best.kept_step == int(np.argmin(best.objective))
+    # The kept path's objective, recomputed from its coefficients, is that lowest value.
+    points = path_points(w1, w2, best.coefficients, best.t)
+    value = float(toy_landscape().losses(points).sum() + 10.0 * points.diff(dim=0).pow(2).sum())
+    assert value == pytest.approx(min(best.objective), rel=1e-9)
+    assert best.height == pytest.approx(best.heights[best.kept_step], rel=1e-12)
+    assert best.height == pytest.approx(float(toy_landscape().losses(points).max()), rel=1e-12)
+    np.testing.assert_array_equal(best.objective, last.objective)  # the same run, another pick
+
+
+def test_minibatch_runs_keep_the_last_path_and_record_no_heights():
+    net = build_network("fcp")
+    x, y = data(40)
+    w_a, w_b = endpoints(net)
+    result = find_path(NetworkLandscape(net, x, y), w_a, w_b,
+                       PathConfig(n_fourier=2, points=6, steps=3, lr=1e-2, batch_size=8, keep="best"))
+    assert result.heights == [] and result.kept_step == -1

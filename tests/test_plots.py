@@ -33,7 +33,7 @@ def history_and_runs(networks=("fcp", "autoencoder")):
                         )
                     )
                 run = dict(network=network, optimizer=optimizer, seed=seed, train_loss=train.min())
-                runs.append(dict(run, status="ok", selected=True))
+                runs.append(dict(run, stop_reason="converged", selected=True))
     return pd.concat(rows, ignore_index=True), pd.DataFrame(runs)
 
 
@@ -70,7 +70,7 @@ def test_representative_run_is_the_lower_median():
             network="fcp",
             optimizer="sgd",
             seed=[0, 1, 2, 3, 4],
-            status=["ok"] * 4 + ["diverged"],
+            stop_reason=["converged"] * 4 + ["diverged"],
             selected=[True, True, True, False, True],  # seed 3 unselected, seed 4 diverged
             train_loss=[0.3, 0.1, 0.2, 0.15, np.nan],
         )

@@ -6,6 +6,8 @@ import numpy as np
 import pytest
 import torch
 
+from topography.landscape import FunctionLandscape
+from topography.pathfinder import path_points
 from topography.toy import C1, C2, D1, D2, OFFSET, W1, W2, plot_toy, run_toy, toy_landscape, toy_loss
 
 
@@ -46,7 +48,7 @@ def test_minima_lie_near_c1_and_c2_and_the_endpoints_are_low():
 def test_rule_gives_heights_for_the_straight_line_and_each_lambda():
     heights, profiles = run_toy(lams=(10, 100, 1000), points=20, steps=30, lr=0.01, grad_noise=1.0, seed=0)
     assert list(heights["path"]) == ["straight", "lambda=10", "lambda=100", "lambda=1000"]
-    assert list(heights.columns) == ["path", "lam", "height", "length"]
+    assert list(heights.columns) == ["path", "lam", "height", "length", "objective"]
     assert math.isnan(heights["lam"][0]) and list(heights["lam"][1:]) == [10, 100, 1000]
     straight = heights.set_index("path").loc["straight"]
     assert straight["height"] == pytest.approx(profiles.query("path == 'straight'")["loss"].max())
@@ -67,3 +69,32 @@ def test_figure_is_written(tmp_path):
     assert pdf.read_bytes()[:5] == b"%PDF-"
     with pytest.raises(ValueError, match="no toy paths"):
         plot_toy(profiles.iloc[:0], png)
+
+
+def test_defaults_are_the_authors_toy_run():
+    import inspect
+
+    defaults = {k: p.default for k, p in inspect.signature(run_toy).parameters.items()}
+    assert defaults["objective"] == "squared" and defaults["n_fourier"] == 15
+    assert defaults["points"] == 101 and defaults["steps"] == 300 and defaults["keep"] == "best"
+    assert defaults["lr"] == 0.01 and defaults["grad_noise"] == 1.0
+
+
+def test_squared_objective_minimises_f_squared_but_heights_are_of_f():
+    from topography.pathfinder import PathConfig, find_path
+    from topography.toy import squared_toy_loss
+
+    w1, w2 = torch.tensor(W1, dtype=torch.float64), torch.tensor(W2, dtype=torch.float64)
+    kwargs = dict(lams=(100,), points=25, steps=40, lr=0.01, grad_noise=1.0, seed=0, n_fourier=15, keep="best")
+    heights, profiles = run_toy(objective="squared", **kwargs)
+    # The same run by hand on f^2: its path, evaluated on f, gives the table's height.
+    config = PathConfig(n_fourier=15, points=25, lam=100, steps=40, lr=0.01, grad_noise=1.0, seed=0, keep="best")
+    by_hand = find_path(FunctionLandscape(squared_toy_loss, 2), w1, w2, config)
+    on_f = toy_landscape().losses(path_points(w1, w2, by_hand.coefficients, torch.as_tensor(by_hand.t)))
+    assert heights.set_index("path").loc["lambda=100", "height"] == pytest.approx(float(on_f.max()), abs=1e-12)
+    assert by_hand.height == pytest.approx(float(on_f.pow(2).max()), abs=1e-12)  # the f^2 landscape's own
+    linear, _ = run_toy(objective="linear", **kwargs)
+    assert linear["height"][1] != pytest.approx(heights["height"][1], abs=1e-9)  # a different objective
+    assert set(heights["objective"]) == {"squared"} and set(linear["objective"]) == {"linear"}
+    with pytest.raises(ValueError, match="toy objective"):
+        run_toy(objective="cubic", **kwargs)

@@ -8,10 +8,11 @@ from topography.data import prepare
 from topography.io import load_vector
 from topography.landscape import NetworkLandscape
 from topography.models import NETWORKS, build_network
-from topography.train import train_job, train_run
+from topography.train import StoppingRule, train_job, train_run
 
-SGD = dict(lr=0.1, momentum=0.0, batch_size=64, epochs=2)
-LBFGS = dict(iterations=3, history=10, initial_fraction=0.2, budget=6, tol=1e-4)
+STOP = dict(loss_floor=1e-7, window=50, rel_tol=1e-2)
+SGD = dict(lr=0.1, momentum=0.0, batch_size=64, epochs=2, stop=STOP)
+LBFGS = dict(max_iterations=3, history=10, initial_fraction=0.2, budget=6, tol=1e-4, stop=STOP)
 MODEL = dict(activation="softplus", lstm_permutation_seed=1234)
 
 
@@ -55,7 +56,7 @@ def test_kept_weights_are_those_at_the_minima(prepared, tmp_path):
     w_test, meta_test = load_vector(outputs["test"])
     assert meta_train["epoch"] == int(train_rows.loc[train_rows.loss.idxmin(), "epoch"])
     assert meta_test["epoch"] == int(test_rows.loc[test_rows.loss.idxmin(), "epoch"])
-    assert meta_train["status"] == "ok" and meta_train["n_params"] == 42_200
+    assert meta_train["stop_reason"] == "budget" and meta_train["n_params"] == 42_200
     assert w_train.dtype == np.float32 and w_train.shape == (42_200,)
     # The stored vector really has the recorded loss.
     net = build_network("fcp")
@@ -65,7 +66,7 @@ def test_kept_weights_are_those_at_the_minima(prepared, tmp_path):
     loss = NetworkLandscape(net, x, y).loss(torch.from_numpy(w_train))
     assert loss == pytest.approx(meta_train["train_loss"], rel=1e-5)
     # Per epoch: train and test loss, accuracy for a classifier, epoch 0 = initialisation.
-    assert set(history.columns) == {"network", "optimizer", "seed", "epoch", "split", "loss", "accuracy"}
+    assert set(history.columns) == {"network", "optimizer", "seed", "epoch", "split", "loss", "accuracy", "stop_reason"}
     assert sorted(train_rows.epoch) == [0, 1, 2, 3]
     assert history.accuracy.between(0, 1).all()
 
@@ -88,14 +89,14 @@ def tiny_landscapes(poison=False):
 def test_sgd_that_blows_up_is_marked_diverged_not_crashed():
     net, train, test = tiny_landscapes()
     result = train_run(net, "sgd", 0, train, test, dict(SGD, lr=1e38, epochs=5), progress=False)
-    assert result.status == "diverged"
+    assert result.stop_reason == "diverged"
     assert math.isfinite(result.best_train.loss)  # the last finite weights are kept
 
 
 def test_lbfgs_on_a_nan_landscape_resets_then_is_marked_diverged():
     net, train, test = tiny_landscapes(poison=True)
-    result = train_run(net, "lbfgs", 0, train, test, dict(LBFGS, iterations=10), progress=False)
-    assert result.status == "diverged"
+    result = train_run(net, "lbfgs", 0, train, test, dict(LBFGS, max_iterations=10), progress=False)
+    assert result.stop_reason == "diverged"
     assert result.epochs_run < 10
 
 
@@ -110,4 +111,78 @@ def test_diverged_run_still_writes_its_files_marked_diverged(tmp_path):
         save_arrays(tmp_path / f"{split}.safetensors", {"images": x, "labels": y}, {})
     _, outputs = run_job(tmp_path, tmp_path / "out", "fcp", "lbfgs")
     _, meta = load_vector(outputs["train"])
-    assert meta["status"] == "diverged"
+    assert meta["stop_reason"] == "diverged"
+
+
+# --- stopping rules
+
+
+def test_stopping_rule_floor_and_relative_decrease():
+    rule = StoppingRule(loss_floor=1e-3, window=2, rel_tol=0.1)
+    assert not rule.converged([])
+    assert rule.converged([1.0, 5e-4])  # at the floor
+    assert not rule.converged([1.0, 0.5])  # too short to judge the decrease
+    assert not rule.converged([1.0, 0.8, 0.5])  # fell by half over the window
+    assert rule.converged([1.0, 0.5, 0.49, 0.48])  # fell by 4% < 10% over the last 2 epochs
+    assert not rule.converged([1.0, 0.5, 0.49, float("nan")])  # a non-finite loss never converges
+    # The best loss counts: a rise after a fall is not progress.
+    assert rule.converged([1.0, 0.5, 0.6, 0.7])
+
+
+class Quadratic:
+    """A landscape with the surface of a quadratic bowl, for the L-BFGS-GSS driver."""
+
+    def __init__(self, floor=0.0):
+        self.scales = torch.linspace(1.0, 10.0, 20, dtype=torch.float64)
+        self.floor = floor
+        self.x = torch.empty(0)  # where the weights live
+
+    def loss(self, w):
+        return float(0.5 * (self.scales * w * w).sum() + self.floor)
+
+    def loss_and_grad(self, w):
+        return self.loss(w), self.scales * w
+
+    def loss_and_accuracy(self, w):
+        return self.loss(w), math.nan
+
+
+class FakeNet:
+    name, task = "quadratic", "reconstruct"
+
+    def __init__(self, w0):
+        self.w0 = w0
+
+    def init_vector(self, seed):
+        return self.w0.clone()
+
+
+def test_lbfgs_stops_converged_on_a_quadratic():
+    w0 = torch.ones(20, dtype=torch.float64)
+    surface = Quadratic()
+    settings = dict(LBFGS, max_iterations=500, stop=dict(loss_floor=1e-10, window=10, rel_tol=1e-3))
+    result = train_run(FakeNet(w0), "lbfgs", 0, surface, surface, settings, progress=False)
+    assert result.stop_reason == "converged"
+    assert result.epochs_run < 500  # stopped by the rule, not the cap
+    assert result.best_train.loss <= 1e-10 or result.epochs_run > 10
+    assert set(result.history.stop_reason) == {"converged"}
+
+
+def test_lbfgs_that_cannot_reach_its_floor_in_the_cap_reports_budget():
+    # A floor below the reachable minimum (0.5 here) and a cap too short for the
+    # relative-decrease rule to settle: the run ends at the cap, still descending.
+    w0 = torch.full((20,), 50.0, dtype=torch.float64)
+    surface = Quadratic(floor=0.5)
+    settings = dict(LBFGS, max_iterations=5, stop=dict(loss_floor=1e-3, window=3, rel_tol=1e-6))
+    result = train_run(FakeNet(w0), "lbfgs", 0, surface, surface, settings, progress=False)
+    assert result.stop_reason == "budget"
+    assert result.epochs_run == 5
+
+
+def test_sgd_runs_its_fixed_epochs_and_reads_the_rule_at_the_end():
+    net, train, test = tiny_landscapes()
+    loose = dict(SGD, epochs=3, stop=dict(loss_floor=10.0, window=50, rel_tol=1e-2))
+    result = train_run(net, "sgd", 0, train, test, loose, progress=False)
+    assert result.epochs_run == 3 and result.stop_reason == "converged"  # never stopped early
+    strict = dict(SGD, epochs=3, stop=dict(loss_floor=0.0, window=50, rel_tol=1e-2))
+    assert train_run(net, "sgd", 0, train, test, strict, progress=False).stop_reason == "budget"

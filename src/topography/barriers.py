@@ -19,6 +19,7 @@ BARRIER_COLUMNS = (
     "network", "landscape", "set", "pair", "i", "j", "height", "straight_height", "length", "seconds"
 )
 PROFILE_COLUMNS = ("network", "landscape", "set", "pair", "t", "loss", "straight_loss")
+HEIGHT_COLUMNS = ("network", "landscape", "set", "pair", "step", "height")
 # Histograms switch to logarithmic bins when the heights span more than this factor.
 LOG_SCALE_RATIO = 100.0
 
@@ -37,13 +38,46 @@ def draw_pairs(n_vectors: int, n_pairs: int, seed: int) -> list[tuple[int, int]]
     return [(int(i[k]), int(j[k])) for k in order]
 
 
-def collect_barriers(records: Iterable[Mapping]) -> pd.DataFrame:
+def heights_converged(heights, tol: float) -> bool | None:
+    """Whether a path's height settled: over the last quarter of its steps it stayed
+    within the fraction ``tol`` of its final value. ``heights`` holds the height after
+    0, 1, ..., S steps; None when there is nothing to judge (no per-step heights, as in
+    mini-batch mode, or fewer than 4 steps)."""
+    heights = np.asarray(heights, dtype=float)
+    steps = len(heights) - 1
+    if steps < 4:
+        return None
+    tail = heights[steps - steps // 4 :]
+    return bool(np.all(np.abs(tail - heights[-1]) <= tol * abs(heights[-1])))
+
+
+def collect_barriers(records: Iterable[Mapping], converged_tol: float = 0.05) -> pd.DataFrame:
     """One row per path from per-pair result dicts (each holding the keys of
     ``BARRIER_COLUMNS``, e.g. a PathResult.to_dict() with network, landscape, set, pair,
-    i, j added), in the paper's order of networks, landscapes and sets."""
-    rows = [_pick(record, BARRIER_COLUMNS) for record in records]
-    table = pd.DataFrame(rows, columns=list(BARRIER_COLUMNS))
+    i, j added), in the paper's order of networks, landscapes and sets. Where a record
+    has per-step heights, ``converged`` says whether its height settled
+    (:func:`heights_converged` with ``converged_tol``) and ``kept_step`` which step's path
+    was kept."""
+    rows = []
+    for record in records:
+        row = _pick(record, BARRIER_COLUMNS)
+        row["converged"] = heights_converged(record.get("heights") or [], converged_tol)
+        row["kept_step"] = record.get("kept_step", -1)
+        rows.append(row)
+    table = pd.DataFrame(rows, columns=[*BARRIER_COLUMNS, "converged", "kept_step"])
     return _sorted(table, ["pair"])
+
+
+def collect_heights(records: Iterable[Mapping]) -> pd.DataFrame:
+    """The height of each path after every Adam step (full-batch paths), one row per step."""
+    frames = [
+        pd.DataFrame({**{k: record[k] for k in ("network", "landscape", "set", "pair")},
+                      "step": np.arange(len(record["heights"])), "height": record["heights"]})
+        for record in records
+        if record.get("heights")
+    ]
+    table = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=list(HEIGHT_COLUMNS))
+    return _sorted(table, ["pair", "step"])
 
 
 def collect_profiles(records: Iterable[Mapping]) -> pd.DataFrame:
@@ -123,6 +157,42 @@ def _histograms(ax, panel: pd.DataFrame, bins: int) -> None:
         ax.hist(values, bins=edges, color=color, histtype="step", lw=1.2)
     ax.set_xlabel("path height H")
     ax.yaxis.get_major_locator().set_params(integer=True)
+
+
+def plot_barrier_budget(heights: pd.DataFrame, *paths) -> None:
+    """The median path height (over the pairs of a set) against the Adam step, one panel
+    per network and landscape: how the barrier depends on the optimisation budget, which
+    the paper does not show. The band spans the pairs' middle half."""
+    import seaborn as sns
+
+    missing = [c for c in HEIGHT_COLUMNS if c not in heights.columns]
+    if missing:
+        raise ValueError(f"height table lacks the column(s) {', '.join(missing)}")
+    if heights.empty:
+        raise ValueError("no per-step path heights to plot (paths run with mini-batches record none)")
+    heights = _sorted(heights, ["pair", "step"])
+    networks = list(dict.fromkeys(heights["network"]))
+    landscapes = [k for k in KINDS if k in set(heights["landscape"])]
+    fig, axes = plt.subplots(len(landscapes), len(networks), figsize=(3.6 * len(networks), 3.0 * len(landscapes)),
+                             squeeze=False, layout="constrained")
+    for row, landscape in zip(axes, landscapes):
+        for ax, network in zip(row, networks):
+            panel = heights[(heights["network"] == network) & (heights["landscape"] == landscape)]
+            if panel.empty:
+                ax.set_axis_off()
+                continue
+            sns.lineplot(data=panel, x="step", y="height", hue="set", estimator="median", errorbar=("pi", 50),
+                         palette=SET_COLORS, hue_order=[s for s in SETS if s in set(panel["set"])], ax=ax,
+                         legend=False)
+            ax.set(title=f"{NETWORK_LABELS.get(network, network)}, {landscape} landscape",
+                   xlabel="Adam step", ylabel="median height H")
+            if panel["height"].min() > 0 and panel["height"].max() / panel["height"].min() > LOG_SCALE_RATIO:
+                ax.set_yscale("log")
+    present = [s for s in SETS if s in set(heights["set"])]
+    handles = [plt.Line2D([], [], color=SET_COLORS[s], lw=2) for s in present]
+    fig.legend(handles, [SET_LABELS[s] for s in present], loc="outside lower center", ncols=len(present), frameon=False)
+    fig.suptitle("Path height against the optimisation budget (median over pairs, band: middle half)")
+    save_figure(fig, *paths)
 
 
 def _legend_entries(axes) -> tuple[list, list[str]]:

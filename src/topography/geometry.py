@@ -36,24 +36,32 @@ def comparison_name(name_a: str, name_b: str) -> str:
 # Table I: losses of the selected runs
 
 
+def _selected(runs: pd.DataFrame) -> pd.DataFrame:
+    """The selected runs that did not diverge (select never picks a diverged one)."""
+    return runs[runs["selected"].astype(bool) & (runs["stop_reason"] != "diverged")]
+
+
 def table_one(runs: pd.DataFrame) -> pd.DataFrame:
     """Paper Table I: per network and optimizer, the losses of the selected runs.
 
-    Only rows with ``selected`` true and ``status == 'ok'`` count. Standard deviations are
-    sample ones (ddof=1), NaN for a single run. ``test_accuracy`` is NaN for the autoencoder
-    and stays NaN here. Columns: network, optimizer, n_runs, train_loss_mean, train_loss_std,
-    test_loss_mean, test_loss_std, test_accuracy_mean, test_accuracy_std, n_params.
+    Only rows with ``selected`` true and a ``stop_reason`` other than 'diverged' count.
+    Standard deviations are sample ones (ddof=1), NaN for a single run. ``test_accuracy`` is
+    NaN for the autoencoder and stays NaN here. Columns: network, optimizer, n_runs,
+    converged_fraction (of those runs, the share whose stop reason is 'converged'),
+    train_loss_mean, train_loss_std, test_loss_mean, test_loss_std, test_accuracy_mean,
+    test_accuracy_std, n_params.
     Rows keep the order in which networks and optimizers first appear in ``runs``.
     """
-    chosen = runs[runs["selected"].astype(bool) & (runs["status"] == "ok")]
+    chosen = _selected(runs)
     if chosen.empty:
-        raise ValueError("table_one: no selected runs with status 'ok' in the runs table")
+        raise ValueError("table_one: no selected, non-diverged runs in the runs table")
     rows = []
     for (network, optimizer), group in chosen.groupby(["network", "optimizer"], sort=False):
         n_params = group["n_params"].unique()
         if len(n_params) != 1:
             raise ValueError(f"table_one: {network} runs disagree on n_params: {sorted(n_params)}")
-        row = {"network": network, "optimizer": optimizer, "n_runs": len(group)}
+        row = {"network": network, "optimizer": optimizer, "n_runs": len(group),
+               "converged_fraction": float((group["stop_reason"] == "converged").mean())}
         for column in ("train_loss", "test_loss", "test_accuracy"):
             values = group[column].astype(float)
             row[f"{column}_mean"] = values.mean()
@@ -254,13 +262,13 @@ def separation(projection: pd.DataFrame) -> pd.DataFrame:
 def representative_runs(runs: pd.DataFrame) -> pd.DataFrame:
     """Per network and optimizer, the selected run with the median training loss.
 
-    Among the selected runs with status 'ok', sorted by training loss (ties by seed), the
+    Among the selected, non-diverged runs, sorted by training loss (ties by seed), the
     one at position (n - 1) // 2: the lower median, so that it is an actual run and the
     choice neither flatters nor disfavours an optimizer. Returns those rows of ``runs``.
     """
-    chosen = runs[runs["selected"].astype(bool) & (runs["status"] == "ok")]
+    chosen = _selected(runs)
     if chosen.empty:
-        raise ValueError("the runs table has no selected runs with status 'ok'")
+        raise ValueError("the runs table has no selected, non-diverged runs")
     picks = []
     for _, group in chosen.groupby(["network", "optimizer"], sort=False):
         group = group.sort_values(["train_loss", "seed"])

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import math
 from typing import Callable
 
 import torch
@@ -195,6 +196,18 @@ class NetworkLandscape(Landscape):
                 total += float(s.detach())
                 grad += g
         return total / self.n, grad / self.n
+
+    def loss_and_accuracy(self, w) -> tuple[float, float]:
+        """Mean loss and, for a classifier, accuracy (else NaN), from one forward pass per chunk."""
+        total, correct = 0.0, 0
+        with torch.no_grad():
+            for xc, yc in self.chunks():
+                out = self.net.forward(w, xc)
+                total += float(self.net.losses_from_outputs(out, xc, yc).sum())
+                if self.net.task == "classify":
+                    correct += int((out.argmax(dim=1) == yc).sum())
+        accuracy = correct / self.n if self.net.task == "classify" else math.nan
+        return total / self.n, accuracy
 
     def accuracy(self, w) -> float:
         with torch.no_grad():

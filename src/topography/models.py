@@ -431,6 +431,10 @@ class FlatNetwork:
             return fused(params, x)
         return self.params_sample_losses(params, x, y).sum(dim=1)
 
+    def losses_from_outputs(self, out, x, y):
+        """Per-image losses from outputs [..., n, d] (any leading axes)."""
+        return self._losses(out, x, y)
+
     def _losses(self, out, x, y):
         """Per-image losses from outputs [..., n, d] (any leading axes)."""
         if self.task == "reconstruct":

@@ -10,6 +10,14 @@ discretised at M points t_m = linspace(0, 1, M). Adam minimises over the b_n
 
 and the height of the path is H = max_m loss(w(t_m)) on the full landscape.
 
+Which path is reported (``PathConfig.keep``): ``best``, the default, keeps the path with
+the lowest objective L seen over the steps, as the authors' code does; ``last`` keeps the
+path after the last step. With the whole data set at every step (the paper's mode) each
+step evaluates the loss at every point anyway, so the height of the path at every step is
+recorded too (``PathResult.heights``): how the barrier depends on the optimisation budget.
+With mini-batches the objective is a mini-batch's, so neither is meaningful: the last
+path is kept and no per-step heights are recorded.
+
 Works on any :class:`~topography.landscape.Landscape`: a network on a data set, the 2D
 toy, a user's own function. Every step evaluates the M - 2 inner points in one batched
 call that returns their loss gradients; autograd then carries those through the path's
@@ -47,7 +55,8 @@ class PathConfig:
     cheap approximation; heights are still measured on the whole landscape).
     In mini-batch mode the objective's inner-point losses are the mini-batch's.
     grad_noise: std of Gaussian noise added to the gradient at every step (the authors'
-    toy run uses 1). seed: the mini-batches and the noise.
+    toy run uses 1). seed: the mini-batches and the noise. keep: 'best' (the path of lowest
+    objective over the steps; full-batch only, mini-batch runs keep the last) or 'last'.
     """
 
     n_fourier: int = 10
@@ -59,6 +68,7 @@ class PathConfig:
     batch_size: int | None = None
     grad_noise: float = 0.0
     seed: int = 0
+    keep: str = "best"
 
     def __post_init__(self):
         checks = {
@@ -70,10 +80,20 @@ class PathConfig:
             "chunk_size": self.chunk_size is None or self.chunk_size >= 1,
             "batch_size": self.batch_size is None or self.batch_size >= 1,
             "grad_noise": self.grad_noise >= 0,
+            "keep": self.keep in ("best", "last"),
         }
         for key, ok in checks.items():
             if not ok:
                 raise ValueError(f"PathConfig.{key} = {getattr(self, key)!r} is out of range")
+
+
+    @property
+    def full_batch(self) -> bool:
+        return self.batch_size is None
+
+    @property
+    def keeps_best(self) -> bool:
+        return self.keep == "best" and self.full_batch
 
 
 class FourierPath(nn.Module):
@@ -116,7 +136,11 @@ class PathResult:
     objective: list[float]  # L at each step, before that step's update
     seconds: float
     config: PathConfig
-    coefficients: np.ndarray  # the b_n [N_F, P]; not in to_dict (large)
+    coefficients: np.ndarray  # the b_n [N_F, P] of the kept path; not in to_dict (large)
+    # Full batch only (else empty): the height after k steps, k = 0 (the straight line) ..
+    # steps, and the number of steps the kept path had taken.
+    heights: list[float] = dataclasses.field(default_factory=list)
+    kept_step: int = -1
 
     def to_dict(self) -> dict:
         return {
@@ -128,6 +152,8 @@ class PathResult:
             "length": self.length,
             "straight_length": self.straight_length,
             "objective": list(self.objective),
+            "heights": list(self.heights),
+            "kept_step": self.kept_step,
             "seconds": self.seconds,
             "config": dataclasses.asdict(self.config),
         }
@@ -160,18 +186,36 @@ def find_path(
     with torch.no_grad():
         straight = landscape.losses(path(t))
     end_losses = float(straight[[0, -1]].sum())  # constant in the b_n: measured once
+    end_height = float(straight[[0, -1]].max())
 
     generator = torch.Generator().manual_seed(config.seed)
     optimizer = Adam(path.coefficients, lr=config.lr)
-    objective = []
+    objective, heights = [], []
+    kept = _Kept()
     for step in range(config.steps):
-        objective.append(_adam_step(path, t, landscape, end_losses, config, optimizer, generator))
+        value, inner_losses = _objective_and_grad(path, t, landscape, end_losses, config, generator)
+        objective.append(value)
+        if config.full_batch:  # the losses at every point of the current path: its height
+            heights.append(max(end_height, float(inner_losses.max())))
+            if config.keeps_best:
+                kept.offer(value, step, path.coefficients, inner_losses)
+        optimizer.step()
         if progress is not None:
-            progress(step, objective[-1])
+            progress(step, value)
 
     with torch.no_grad():
         points = path(t)
-        losses = torch.cat([straight[:1], landscape.losses(points[1:-1]), straight[-1:]])
+        inner = landscape.losses(points[1:-1])
+        if config.full_batch:  # the path after the last step is one more to record and offer
+            heights.append(max(end_height, float(inner.max())))
+            value = float(inner.sum() + config.lam * points.diff(dim=0).pow(2).sum()) + end_losses
+            if config.keeps_best:
+                kept.offer(value, config.steps, path.coefficients, inner)
+        kept_step = config.steps
+        if config.keeps_best and kept.step != config.steps:
+            path.coefficients.copy_(kept.coefficients)
+            points, inner, kept_step = path(t), kept.losses, kept.step
+        losses = torch.cat([straight[:1], inner, straight[-1:]])
     return PathResult(
         t=t.numpy(),
         losses=_numpy(losses),
@@ -184,20 +228,36 @@ def find_path(
         seconds=time.perf_counter() - start,
         config=config,
         coefficients=_numpy(path.coefficients.detach()),
+        heights=heights,
+        kept_step=kept_step if config.full_batch else -1,
     )
 
 
-def _adam_step(path, t, landscape, end_losses, config, optimizer, generator) -> float:
-    """One Adam step on the b_n; returns the objective at the b_n before the step."""
+class _Kept:
+    """The lowest-objective path offered so far (the first one wins ties): its
+    coefficients and its inner points' losses, so it need not be evaluated again."""
+
+    def __init__(self):
+        self.value, self.step, self.coefficients, self.losses = math.inf, -1, None, None
+
+    def offer(self, value: float, step: int, coefficients: torch.Tensor, losses: torch.Tensor) -> None:
+        if value < self.value:
+            self.value, self.step = value, step
+            self.coefficients, self.losses = coefficients.detach().clone(), losses.detach().clone()
+
+
+def _objective_and_grad(path, t, landscape, end_losses, config, generator) -> tuple[float, torch.Tensor]:
+    """The objective at the current b_n and its gradient in ``path.coefficients.grad``
+    (with the configured noise); also the inner points' losses. No update is made."""
     if config.batch_size is not None:
         landscape = landscape.subset(torch.randperm(landscape.n, generator=generator)[: config.batch_size])
     path.coefficients.grad = None
-    value = backward_objective(path, t, landscape, config.lam)
+    inner_losses, length_term = _backward(path, t, landscape, config.lam)
+    value = float(inner_losses.sum() + length_term) + end_losses
     if config.grad_noise:
         noise = torch.randn(path.coefficients.shape, generator=generator, dtype=path.coefficients.dtype)
         path.coefficients.grad += config.grad_noise * noise.to(path.coefficients.device)
-    optimizer.step()
-    return value + end_losses
+    return value, inner_losses
 
 
 class Adam:
@@ -228,6 +288,13 @@ class Adam:
 def backward_objective(path: FourierPath, t: torch.Tensor, landscape: Landscape, lam: float) -> float:
     """The objective without its constant end terms, sum_{inner m} loss(w(t_m)) +
     lam * sum_m |w(t_{m+1}) - w(t_m)|^2; its gradient is added to path.coefficients.grad."""
+    losses, length_term = _backward(path, t, landscape, lam)
+    return float(losses.sum() + length_term)
+
+
+def _backward(path: FourierPath, t: torch.Tensor, landscape: Landscape, lam: float):
+    """Backpropagate the objective into path.coefficients.grad; return the inner points'
+    losses and the length term (both detached)."""
     points = path(t)
     inner = points[1:-1]
     losses, grads = landscape.losses_and_grads(inner.detach())
@@ -235,7 +302,7 @@ def backward_objective(path: FourierPath, t: torch.Tensor, landscape: Landscape,
     # d(sum_m loss(w_m))/db = sum_m dw_m/db . grad loss(w_m): backpropagating the batched
     # per-point gradients through the path gives it; the length term backpropagates itself.
     torch.autograd.backward([inner, length_term], [grads, torch.ones_like(length_term)])
-    return float(losses.sum() + length_term.detach())
+    return losses, length_term.detach()
 
 
 def path_points(w_a, w_b, coefficients, t) -> torch.Tensor:

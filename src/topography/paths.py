@@ -21,7 +21,7 @@ from .runtime import resolve_device
 
 def path_config(settings: dict, seed: int) -> PathConfig:
     """PathConfig from the config's ``paths`` section (``pairs`` is the experiment's)."""
-    keys = ("n_fourier", "points", "lam", "steps", "lr", "chunk_size", "batch_size")
+    keys = ("n_fourier", "points", "lam", "steps", "lr", "chunk_size", "batch_size", "keep")
     return PathConfig(**{k: settings[k] for k in keys}, seed=seed)
 
 
@@ -69,13 +69,23 @@ def path_job(
     return record
 
 
-def barrier_table_job(*, paths: list[str], outputs: dict) -> None:
-    """The ``barrier_table`` rule: every pair's height, and every path's loss profile."""
-    from .barriers import collect_barriers, collect_profiles
+def barrier_table_job(*, paths: list[str], outputs: dict, converged_tol: float) -> None:
+    """The ``barrier_table`` rule: every pair's height (and whether it converged), every
+    path's loss profile, and every path's height after each step."""
+    from .barriers import collect_barriers, collect_heights, collect_profiles
 
     records = [read_json(p) for p in paths]
-    write_csv(outputs["barriers"], collect_barriers(records))
+    write_csv(outputs["barriers"], collect_barriers(records, converged_tol))
     write_csv(outputs["profiles"], collect_profiles(records))
+    write_csv(outputs["heights"], collect_heights(records))
+
+
+def barrier_budget_figure_job(*, heights: str, figure_paths: list[str]) -> None:
+    import pandas as pd
+
+    from .barriers import plot_barrier_budget
+
+    plot_barrier_budget(pd.read_csv(heights), *figure_paths)
 
 
 def barrier_figure_job(*, barriers: str, landscape: str, figure_paths: list[str]) -> None:
@@ -93,6 +103,7 @@ def toy_job(*, settings: dict, seed: int, heights: str, figure_paths: list[str])
     table, profiles = run_toy(
         lams=settings["lams"], points=settings["points"], steps=settings["steps"],
         lr=settings["lr"], grad_noise=settings["grad_noise"], seed=seed,
+        objective=settings["objective"], n_fourier=settings["n_fourier"], keep=settings["keep"],
     )
     write_csv(heights, table)
-    plot_toy(profiles, *figure_paths)
+    plot_toy(profiles, *figure_paths, objective=settings["objective"])

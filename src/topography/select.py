@@ -1,7 +1,9 @@
 """Solution sets: the best runs of each optimizer, their "train" and "test" weights stacked.
 
-Per network and optimizer the finished, non-diverged runs are ranked by their lowest
-training loss and the best ``n_best`` kept (paper: 48 of 75). Their train weights form the
+Per network and optimizer the non-diverged runs (``stop_reason`` converged or budget) are
+ranked by their lowest training loss and the best ``n_best`` kept (paper: 48 of 75); a run
+that hit its cap is kept when it ranks, and its stop reason travels with it into runs.csv
+and Table I, so that the tables say how many selected runs had converged. Their train weights form the
 set ``{optimizer}-train`` and their test (early-stopping) weights ``{optimizer}-test``.
 """
 
@@ -19,7 +21,7 @@ class SelectionError(ValueError):
 
 
 RUN_COLUMNS = [
-    "network", "optimizer", "seed", "status", "selected", "rank",
+    "network", "optimizer", "seed", "stop_reason", "selected", "rank",
     "train_loss", "train_epoch", "test_loss", "test_epoch", "test_accuracy", "n_params",
 ]
 
@@ -32,7 +34,7 @@ def runs_table(metas: list[dict], accuracies: dict[tuple[str, int], float]) -> p
         rows.append(
             dict(
                 network=meta["network"], optimizer=meta["optimizer"], seed=meta["seed"],
-                status=meta["status"], train_loss=meta["train_loss"], train_epoch=meta["train_epoch"],
+                stop_reason=meta["stop_reason"], train_loss=meta["train_loss"], train_epoch=meta["train_epoch"],
                 test_loss=meta["test_loss"], test_epoch=meta["test_epoch"],
                 test_accuracy=accuracies.get(key, np.nan), n_params=meta["n_params"],
             )
@@ -46,10 +48,10 @@ def choose(runs: pd.DataFrame, n_best: int) -> pd.DataFrame:
     runs["selected"] = False
     runs["rank"] = pd.array([pd.NA] * len(runs), dtype="Int64")
     for optimizer, group in runs.groupby("optimizer", sort=True):
-        ok = group[(group.status == "ok") & np.isfinite(group.train_loss)]
+        ok = group[(group.stop_reason != "diverged") & np.isfinite(group.train_loss)]
         if len(ok) < n_best:
             failed = group[~group.index.isin(ok.index)]
-            failed_seeds = ", ".join(f"seed {s} ({st})" for s, st in zip(failed.seed, failed.status)) or "none"
+            failed_seeds = ", ".join(f"seed {s} ({st})" for s, st in zip(failed.seed, failed.stop_reason)) or "none"
             raise SelectionError(
                 f"{group.network.iloc[0]}/{optimizer}: select.n_best is {n_best} but only "
                 f"{len(ok)} of {len(group)} runs finished without diverging; failed: {failed_seeds}"

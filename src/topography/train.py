@@ -4,6 +4,16 @@ Per epoch (for L-BFGS-GSS an epoch is one full-batch iteration, as the paper cou
 run records the training and test loss over the whole sets, and keeps two weight vectors:
 the one with the lowest training loss ("train") and the one with the lowest test loss
 ("test", i.e. early stopping). Epoch 0 is the initialisation.
+
+Runs are trained out, as the paper's are, and say why they stopped (``stop_reason``):
+
+- ``converged``: the training loss met the optimizer's stopping rule (:class:`StoppingRule`);
+- ``budget``: the cap was reached while the loss was still falling by the rule's measure;
+- ``diverged``: the weights or the loss stopped being finite.
+
+L-BFGS-GSS stops as soon as its rule holds, with ``max_iterations`` as the cap. SGD runs
+its fixed number of epochs at a fixed rate (plain SGD, as in the paper); its rule is read
+on the finished history, so a plateau early on does not end it.
 """
 
 from __future__ import annotations
@@ -38,21 +48,56 @@ class Best:
             self.loss, self.epoch, self.weights = loss, epoch, w.detach().clone()
 
 
+STOP_REASONS = ("converged", "budget", "diverged")
+
+
+@dataclass(frozen=True)
+class StoppingRule:
+    """When a training loss counts as converged.
+
+    Converged when the loss is at or below ``loss_floor``, or when the lowest loss seen
+    fell by less than the fraction ``rel_tol`` over the last ``window`` epochs. The floor
+    serves losses with no finite minimum (cross-entropy on a training set the network
+    separates keeps shrinking as the weights grow) and the precision of a float32 loss;
+    the relative decrease serves losses that level off (the autoencoder's).
+    """
+
+    loss_floor: float
+    window: int
+    rel_tol: float
+
+    @classmethod
+    def from_settings(cls, settings: dict) -> "StoppingRule":
+        stop = settings["stop"]
+        return cls(float(stop["loss_floor"]), int(stop["window"]), float(stop["rel_tol"]))
+
+    def converged(self, losses: list[float]) -> bool:
+        """Whether the training losses of epochs 0, 1, ..., t meet the rule at epoch t."""
+        if not losses or not math.isfinite(losses[-1]):
+            return False
+        if losses[-1] <= self.loss_floor:
+            return True
+        if len(losses) <= self.window:
+            return False
+        before = min(losses[: len(losses) - self.window])
+        now = min(before, min(losses[len(losses) - self.window :]))
+        return (before - now) < self.rel_tol * before
+
+
 @dataclass
 class RunResult:
     history: pd.DataFrame
     best_train: Best
     best_test: Best
-    status: str  # "ok" or "diverged"
+    stop_reason: str  # one of STOP_REASONS
     epochs_run: int
     extra: dict = field(default_factory=dict)
 
 
 def evaluate(landscape: NetworkLandscape, w: torch.Tensor) -> tuple[float, float]:
-    """Mean loss and accuracy (NaN for the autoencoder) over the whole data set."""
-    loss = landscape.loss(w)
-    accuracy = landscape.accuracy(w) if landscape.net.task == "classify" else math.nan
-    return loss, accuracy
+    """Mean loss and accuracy (NaN for the autoencoder) over the whole data set, from one
+    forward pass: this runs every epoch, on both sets."""
+    return landscape.loss_and_accuracy(w)
 
 
 def train_run(
@@ -67,12 +112,15 @@ def train_run(
     """Train ``net`` from the initialisation drawn from ``seed``.
 
     ``settings`` is the optimizer's config section: for "sgd" lr, momentum, batch_size,
-    epochs; for "lbfgs" iterations, history, initial_fraction, budget, tol.
+    epochs, stop; for "lbfgs" max_iterations, history, initial_fraction, budget, tol, stop.
+    ``stop`` holds the :class:`StoppingRule`'s loss_floor, window and rel_tol.
     """
     device = train.x.device
     w = net.init_vector(seed).to(device)
     rows: list[dict] = []
+    train_losses: list[float] = []
     best_train, best_test = Best(), Best()
+    rule = StoppingRule.from_settings(settings)
 
     def record(epoch: int, w: torch.Tensor) -> float:
         train_loss, train_acc = evaluate(train, w)
@@ -81,36 +129,43 @@ def train_run(
         rows.append(dict(epoch=epoch, split="test", loss=test_loss, accuracy=test_acc))
         best_train.update(train_loss, epoch, w)
         best_test.update(test_loss, epoch, w)
+        train_losses.append(train_loss)
         return train_loss
 
     record(0, w)
     if optimizer == "sgd":
-        epochs = settings["epochs"]
+        epochs, stops_early = settings["epochs"], False
         stepper = _sgd_epochs(net, w, train, settings, seed)
     elif optimizer == "lbfgs":
-        epochs = settings["iterations"]
+        epochs, stops_early = settings["max_iterations"], True
         stepper = _lbfgs_iterations(w, train, settings)
     else:
         raise ValueError(f"unknown optimizer {optimizer!r}; expected 'sgd' or 'lbfgs'")
 
-    status, epoch = "ok", 0
+    stop_reason, epoch = None, 0
     bar = tqdm(total=epochs, desc=f"{net.name}/{optimizer}/seed{seed}", disable=not progress, mininterval=2.0)
     for epoch, w in enumerate(stepper, start=1):
         train_loss = record(epoch, w) if w is not None else math.nan
         bar.update(1)
         bar.set_postfix(train_loss=f"{train_loss:.4g}")
         if w is None or not math.isfinite(train_loss):
-            status = "diverged"
+            stop_reason = "diverged"
+            break
+        if stops_early and rule.converged(train_losses):
+            stop_reason = "converged"
             break
         if epoch >= epochs:
             break
     bar.close()
+    if stop_reason is None:  # the cap or the fixed epoch count was reached
+        stop_reason = "converged" if rule.converged(train_losses) else "budget"
 
     history = pd.DataFrame(rows)
     history.insert(0, "seed", seed)
     history.insert(0, "optimizer", optimizer)
     history.insert(0, "network", net.name)
-    return RunResult(history, best_train, best_test, status, epoch)
+    history["stop_reason"] = stop_reason
+    return RunResult(history, best_train, best_test, stop_reason, epoch)
 
 
 def _sgd_epochs(net: FlatNetwork, w: torch.Tensor, train: NetworkLandscape, settings: dict, seed: int):
@@ -196,7 +251,7 @@ def train_job(
         optimizer=optimizer,
         seed=seed,
         n_params=net.n_params,
-        status=result.status,
+        stop_reason=result.stop_reason,
         epochs_run=result.epochs_run,
         train_loss=result.best_train.loss,
         train_epoch=result.best_train.epoch,

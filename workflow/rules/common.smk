@@ -126,4 +126,6 @@ def path_files(network=None):
 def path_targets():
     if not path_files():  # sets of one vector have no pairs to join
         return []
-    return expand("results/figures/{figure}_barriers.{ext}", figure=("fig4", "figS2"), ext=("png", "pdf"))
+    return expand("results/figures/{figure}_barriers.{ext}", figure=("fig4", "figS2"), ext=("png", "pdf")) + expand(
+        "results/figures/barrier_budget.{ext}", ext=("png", "pdf")
+    )

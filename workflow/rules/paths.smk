@@ -32,10 +32,13 @@ rule path:
 rule barrier_table:
     input:
         paths=path_files(),
-        code=code("barriers", "io"),
+        code=code("paths", "barriers", "style", "models", "io"),
     output:
         barriers=report("results/tables/barriers.csv", caption="../report/barriers_table.rst", category="Tables"),
         profiles="results/tables/path_profiles.csv",
+        heights="results/tables/path_heights.csv",
+    params:
+        converged_tol=config["paths"]["converged_tol"],
     log:
         "logs/barrier_table.log",
     benchmark:
@@ -53,7 +56,7 @@ rule barrier_table:
 rule barrier_figure:
     input:
         barriers="results/tables/barriers.csv",
-        code=code("barriers", "style", "io"),
+        code=code("paths", "barriers", "style", "models", "io"),
     output:
         **figure("{figure}_barriers", "barriers", "Paths"),
     params:
@@ -74,9 +77,29 @@ rule barrier_figure:
         "../../scripts/figure_barriers.py"
 
 
+rule barrier_budget_figure:
+    input:
+        heights="results/tables/path_heights.csv",
+        code=code("paths", "barriers", "style", "models", "io"),
+    output:
+        **figure("barrier_budget", "barrier_budget", "Paths"),
+    log:
+        "logs/figures/barrier_budget.log",
+    benchmark:
+        "benchmarks/figures/barrier_budget.tsv"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    conda:
+        ENV
+    script:
+        "../../scripts/figure_barrier_budget.py"
+
+
 rule toy_paths:
     input:
-        code=code("toy", "pathfinder", "landscape", "style", "io"),
+        code=code("paths", "toy", "pathfinder", "landscape", "style", "io"),
     output:
         heights=report("results/tables/toy_heights.csv", caption="../report/toy_table.rst", category="Paths"),
         **figure("fig3_toy_paths", "toy", "Paths"),
