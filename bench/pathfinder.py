@@ -46,6 +46,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import resource
 import statistics
 import subprocess
@@ -111,7 +112,8 @@ def timed(fn) -> float:
 FORMS = {"auto": None, "batched": False, "per-point": True}
 
 
-def measure(network: str, n_images: int, points: int, steps: int, rounds: int = 5, form: str = "auto") -> dict:
+def measure(network: str, n_images: int, points: int, steps: int, rounds: int = 5, form: str = "auto",
+            with_loop: bool = True) -> dict:
     """Everything for one network; runs inside the subprocess."""
     torch.set_num_threads(THREADS)
     keep_freed_memory()  # as a path job should: see its docstring
@@ -155,7 +157,7 @@ def measure(network: str, n_images: int, points: int, steps: int, rounds: int = 
     batched, loops, matmuls, package_steps, stock_steps = [], [], [], [], []
     for r in range(rounds):
         batched.append(timed(lambda: landscape.losses_and_grads(inner)))
-        loops.append(timed(lambda: [landscape.loss_and_grad(w) for w in inner]))
+        loops.append(timed(lambda: [landscape.loss_and_grad(w) for w in inner]) if with_loop else math.nan)
         matmuls.append(matmul_gflops())
         if r % 2:
             stock_steps.append(timed(stock_step))
@@ -196,7 +198,7 @@ def measure(network: str, n_images: int, points: int, steps: int, rounds: int = 
 
 def run_child(network: str, args) -> dict:
     command = [sys.executable, __file__, "--child", network, "--n-images", str(args.n_images),
-               "--points", str(args.points), "--steps", str(args.steps), "--rounds", str(args.rounds), "--form", args.form]
+               "--points", str(args.points), "--steps", str(args.steps), "--rounds", str(args.rounds), "--form", args.form] + (["--skip-loop"] if args.skip_loop else [])
     done = subprocess.run(command, capture_output=True, text=True)
     if done.returncode != 0:
         raise RuntimeError(f"benchmark of {network} failed:\n{done.stderr}")
@@ -232,13 +234,17 @@ def main() -> None:
     parser.add_argument("--form", choices=list(FORMS), default="auto",
                         help="networks with a per-point form (the LSTM): use it, or the batched one "
                              "(default: as topography.landscape.PER_POINT_BELOW says for the data size)")
+    parser.add_argument("--skip-loop", action="store_true",
+                        help="do not time the package's own per-point loop (slow on many images): "
+                             "its columns read nan")
     parser.add_argument("--json", help="also write the results to this file")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.steps < 2:
         parser.error("--steps must be at least 2 (the first step is warm-up)")
     if args.child:
-        print(json.dumps(measure(args.child, args.n_images, args.points, args.steps, args.rounds, args.form)))
+        print(json.dumps(measure(args.child, args.n_images, args.points, args.steps, args.rounds, args.form,
+                                   not args.skip_loop)))
         return
     print(f"{args.n_images} random images, M = {args.points}, {args.steps} steps, {THREADS} threads, torch {torch.__version__}, "
           f"form {args.form}")

@@ -61,6 +61,7 @@ def test_primitive_floor_benchmark_runs(tmp_path):
     assert [r["network"] for r in rows] == ["lenet", "lstm"]
     for row in rows:
         assert row["floor_seconds"] > 0 and row["loop_seconds"] > 0 and row["max_speedup"] > 0
+        assert row["stock_seconds"] > 0 and row["max_speedup_vs_stock"] > 0
         assert row["network"] in stdout
 
 
