@@ -109,10 +109,7 @@ def timed(fn) -> float:
     return time.perf_counter() - start
 
 
-FORMS = {"auto": None, "batched": False, "per-point": True}
-
-
-def measure(network: str, n_images: int, points: int, steps: int, rounds: int = 5, form: str = "auto",
+def measure(network: str, n_images: int, points: int, steps: int, rounds: int = 5,
             with_loop: bool = True) -> dict:
     """Everything for one network; runs inside the subprocess."""
     torch.set_num_threads(THREADS)
@@ -121,7 +118,7 @@ def measure(network: str, n_images: int, points: int, steps: int, rounds: int = 
     generator = torch.Generator().manual_seed(0)
     x = torch.rand(n_images, 784, generator=generator)
     y = torch.randint(0, 10, (n_images,), generator=generator)
-    landscape = NetworkLandscape(net, x, y, per_point=FORMS[form] if net.has_per_point_form else None)
+    landscape = NetworkLandscape(net, x, y)
     w_a, w_b = net.init_vector(0), net.init_vector(1)
     flops = flops_per_image_point(network) * (points - 2) * n_images  # one step
     needed_flops = flops_per_image_point(network, first_input_grad=False) * (points - 2) * n_images
@@ -192,13 +189,12 @@ def measure(network: str, n_images: int, points: int, steps: int, rounds: int = 
         "rows_per_pass": landscape.rows_per_pass,
         "points_per_pass": landscape.points_per_pass,
         "rounds": rounds,
-        "per_point": landscape.per_point,
     }
 
 
 def run_child(network: str, args) -> dict:
     command = [sys.executable, __file__, "--child", network, "--n-images", str(args.n_images),
-               "--points", str(args.points), "--steps", str(args.steps), "--rounds", str(args.rounds), "--form", args.form] + (["--skip-loop"] if args.skip_loop else [])
+               "--points", str(args.points), "--steps", str(args.steps), "--rounds", str(args.rounds)] + (["--skip-loop"] if args.skip_loop else [])
     done = subprocess.run(command, capture_output=True, text=True)
     if done.returncode != 0:
         raise RuntimeError(f"benchmark of {network} failed:\n{done.stderr}")
@@ -231,9 +227,6 @@ def main() -> None:
     parser.add_argument("--points", type=int, default=50, help="M, the points along the path")
     parser.add_argument("--steps", type=int, default=6, help="Adam steps (at least 2)")
     parser.add_argument("--rounds", type=int, default=5, help="rounds of back-to-back timings")
-    parser.add_argument("--form", choices=list(FORMS), default="auto",
-                        help="networks with a per-point form (the LSTM): use it, or the batched one "
-                             "(default: as topography.landscape.PER_POINT_BELOW says for the data size)")
     parser.add_argument("--skip-loop", action="store_true",
                         help="do not time the package's own per-point loop (slow on many images): "
                              "its columns read nan")
@@ -243,11 +236,10 @@ def main() -> None:
     if args.steps < 2:
         parser.error("--steps must be at least 2 (the first step is warm-up)")
     if args.child:
-        print(json.dumps(measure(args.child, args.n_images, args.points, args.steps, args.rounds, args.form,
+        print(json.dumps(measure(args.child, args.n_images, args.points, args.steps, args.rounds,
                                    not args.skip_loop)))
         return
-    print(f"{args.n_images} random images, M = {args.points}, {args.steps} steps, {THREADS} threads, torch {torch.__version__}, "
-          f"form {args.form}")
+    print(f"{args.n_images} random images, M = {args.points}, {args.steps} steps, {THREADS} threads, torch {torch.__version__}")
     rows = []
     for network in args.networks:
         rows.append(run_child(network, args))

@@ -67,12 +67,11 @@ def test_gradient_equals_the_closed_form():
     torch.testing.assert_close(path.coefficients.grad, expected, rtol=1e-9, atol=1e-12)
 
 
-@pytest.mark.parametrize("name, activation, per_point", [(n, "softplus", False) for n in NETWORKS]
-                         + [("fcp", "relu", False), ("lenet", "relu", False), ("lstm", "softplus", True)])
-def test_batched_evaluation_equals_a_loop_of_single_ones(name, activation, per_point):
+@pytest.mark.parametrize("name, activation", [(n, "softplus") for n in NETWORKS] + [("fcp", "relu"), ("lenet", "relu")])
+def test_batched_evaluation_equals_a_loop_of_single_ones(name, activation):
     net = build_network(name, activation)
     x, y = data(24)
-    landscape = NetworkLandscape(net, x, y, per_point=per_point)
+    landscape = NetworkLandscape(net, x, y)
     weights = torch.stack([net.init_vector(seed) for seed in range(4)])
     outputs = net.forward_batched(weights, x)
     losses, grads = landscape.losses_and_grads(weights)
@@ -89,7 +88,7 @@ def test_hand_written_backward_passes_match_autograd_in_float64(name):
     """The LSTM and the autoencoder's output layer have their own backward passes."""
     net = build_network(name)
     x, y = data(9, dtype=torch.float64)
-    landscape = NetworkLandscape(net, x, y, rows_per_pass=12, points_per_pass=2, per_point=False)
+    landscape = NetworkLandscape(net, x, y, rows_per_pass=12, points_per_pass=2)
     weights = 3 * torch.stack([net.init_vector(seed) for seed in range(3)]).double()  # far from 0: saturated gates
     losses, grads = landscape.losses_and_grads(weights)
     for k, w in enumerate(weights):
@@ -120,34 +119,16 @@ def test_chunked_evaluation_equals_unchunked(name):
     net = build_network(name)
     x, y = data(30)
     weights = torch.stack([net.init_vector(seed) for seed in range(5)])
-    whole = NetworkLandscape(net, x, y, rows_per_pass=10_000, per_point=False)
+    whole = NetworkLandscape(net, x, y, rows_per_pass=10_000)
     # At most 7 images per chunk, 12 vector-image rows and 3 vectors per pass: the 5
     # vectors are split into groups and the 30 images into uneven chunks.
-    chunked = NetworkLandscape(net, x, y, chunk_size=7, rows_per_pass=12, points_per_pass=3, per_point=False)
+    chunked = NetworkLandscape(net, x, y, chunk_size=7, rows_per_pass=12, points_per_pass=3)
     assert list(chunked._blocks(5)) == [(slice(0, 3), 4), (slice(3, 6), 4)]
     for a, b in zip(whole.losses_and_grads(weights), chunked.losses_and_grads(weights)):
         torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-7)
     torch.testing.assert_close(whole.losses(weights), chunked.losses(weights), rtol=1e-5, atol=0)
     one = NetworkLandscape(net, x, y, rows_per_pass=12, points_per_pass=48).with_chunk_size(1)
     assert list(one._blocks(30)) == [(slice(0, 12), 1), (slice(12, 24), 1), (slice(24, 36), 1)]
-
-
-def test_lstm_per_point_form_is_chosen_by_data_size_and_chunks_like_the_batched_one():
-    from topography.landscape import PER_POINT_BELOW
-
-    net = build_network("lstm")
-    x, y = data(30)
-    small = NetworkLandscape(net, x, y)
-    assert small.per_point and small.subset(torch.arange(5)).per_point
-    big = NetworkLandscape(net, x.repeat(PER_POINT_BELOW["lstm"] // 30 + 1, 1), y.repeat(PER_POINT_BELOW["lstm"] // 30 + 1))
-    assert not big.per_point and big.subset(torch.arange(5)).per_point  # a small mini-batch: per point
-    assert not NetworkLandscape(net, x, y, per_point=False).subset(torch.arange(5)).per_point
-    with pytest.raises(ValueError, match="'fcp' has no per-point form"):
-        NetworkLandscape(build_network("fcp"), x, y, per_point=True)
-    weights = torch.stack([net.init_vector(seed) for seed in range(5)])
-    chunked = NetworkLandscape(net, x, y, chunk_size=7, points_per_pass=3, per_point=True)
-    for a, b in zip(NetworkLandscape(net, x, y, per_point=False).losses_and_grads(weights), chunked.losses_and_grads(weights)):
-        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-7)
 
 
 def test_minibatch_mode_reports_heights_on_the_full_landscape():

@@ -8,10 +8,8 @@ number of images.
 
 Batches of vectors (the points of a path) are evaluated together: a network landscape
 calls the network's batched forms (large matmuls and grouped convolutions over all
-vectors at once, see models.py), a function landscape ``torch.func.vmap``. The one
-exception is measured: where torch's own fused kernel for one vector beats the batched
-form (the LSTM on small data sets, ``PER_POINT_BELOW``), the vectors go through it one
-at a time.
+vectors at once, see models.py), a function landscape ``torch.func.vmap``; never a
+Python loop over the vectors.
 """
 
 from __future__ import annotations
@@ -32,15 +30,6 @@ from .models import FlatNetwork
 # enough for their activations to stay near the caches, but with enough images that the
 # per-vector matmuls (inner dimension: the images) run at speed.
 PASS_SHAPES = {"fcp": (48_000, 48), "autoencoder": (12_000, 12), "lenet": (1_200, 48), "lstm": (2_400, 6)}
-
-# Below this many images a network with a per-point form (the LSTM: torch's own fused
-# LSTM kernel, one vector at a time, on all images at once) is evaluated in that form:
-# there the batched form, whose elementwise gate arithmetic is a dozen separate passes
-# per step, loses to the fused kernel; on more images the fused kernel's per-vector
-# buffers leave the caches and the batched form wins. Measured with bench/pathfinder.py
-# (--n-images 1000 and 4000, both forms: the rule is a size, not a timing made at run
-# time, so that the same inputs give the same bytes).
-PER_POINT_BELOW = {"lstm": 2_000}
 
 
 def keep_freed_memory() -> bool:
@@ -119,8 +108,6 @@ class NetworkLandscape(Landscape):
     ``chunk_size`` caps the images per forward pass (None: no cap). Batched calls on K
     vectors take them in groups of at most ``points_per_pass`` and keep the vectors times
     the images of a pass below ``rows_per_pass`` (defaults: ``PASS_SHAPES``).
-    ``per_point``: evaluate batches by the network's per-point form (torch's own kernels,
-    one vector at a time on whole chunks); None: where ``PER_POINT_BELOW`` says so.
     """
 
     def __init__(
@@ -131,7 +118,6 @@ class NetworkLandscape(Landscape):
         chunk_size: int | None = None,
         rows_per_pass: int | None = None,
         points_per_pass: int | None = None,
-        per_point: bool | None = None,
     ):
         if len(x) != len(y):
             raise ValueError(f"{len(x)} images but {len(y)} labels")
@@ -144,12 +130,6 @@ class NetworkLandscape(Landscape):
         rows, points = PASS_SHAPES[net.name]
         self.rows_per_pass = rows_per_pass or rows
         self.points_per_pass = points_per_pass or points
-        if per_point and not net.has_per_point_form:
-            raise ValueError(f"network {net.name!r} has no per-point form")
-        self._per_point_setting = per_point  # None: by PER_POINT_BELOW, redone for subsets
-        if per_point is None:
-            per_point = net.has_per_point_form and self.n < PER_POINT_BELOW.get(net.name, 0)
-        self.per_point = per_point
 
     def chunks(self, size: int | None = None):
         size = size or self.chunk_size
@@ -163,16 +143,12 @@ class NetworkLandscape(Landscape):
         return self._like(self.x, self.y, chunk_size)
 
     def _like(self, x, y, chunk_size):
-        return NetworkLandscape(self.net, x, y, chunk_size, self.rows_per_pass, self.points_per_pass,
-                                self._per_point_setting)
+        return NetworkLandscape(self.net, x, y, chunk_size, self.rows_per_pass, self.points_per_pass)
 
     def _blocks(self, k: int):
-        """(rows of the vectors, images per chunk) covering k vectors in passes of the set shape
-        (in the per-point form: each vector on whole chunks, as the plain loop does)."""
+        """(rows of the vectors, images per chunk) covering k vectors in passes of the set shape."""
         group = min(k, self.points_per_pass, self.rows_per_pass)
         images = max(1, min(self.chunk_size, self.rows_per_pass // group))
-        if self.per_point:
-            images = self.chunk_size
         for start in range(0, k, group):
             yield slice(start, start + group), images
 
@@ -182,7 +158,7 @@ class NetworkLandscape(Landscape):
             for rows, images in self._blocks(len(weights)):
                 params = self.net.unflatten_batched(weights[rows])
                 for xc, yc in self.chunks(images):
-                    total[rows] += self.net.params_loss_sums(params, xc, yc, self.per_point)
+                    total[rows] += self.net.params_loss_sums(params, xc, yc)
         return total / self.n
 
     def losses_and_grads(self, weights):
@@ -195,7 +171,7 @@ class NetworkLandscape(Landscape):
             leaves = [params[name].requires_grad_(True) for name in self.net.names]
             with torch.enable_grad():
                 for xc, yc in self.chunks(images):
-                    sums = self.net.params_loss_sums(params, xc, yc, self.per_point)
+                    sums = self.net.params_loss_sums(params, xc, yc)
                     # The rows are independent, so the gradient of the summed losses holds
                     # every row's own gradient.
                     sums.sum().backward()

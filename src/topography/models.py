@@ -244,20 +244,6 @@ class PermutedLSTM(nn.Module):
         h = _BatchedLSTM.apply(seq, p["weight_ih"], p["weight_hh"], p["bias_ih"] + p["bias_hh"])
         return _batched_linear(h, p["fc.weight"])
 
-    def forward_per_point(self, p, x):
-        """forward_batched's outputs [K, n, 10], one vector at a time by torch's own LSTM
-        kernel (oneDNN's fused cell on CPU): on few images per vector it beats the batched
-        form (see PER_POINT_BELOW in landscape.py)."""
-        n = x.shape[0]
-        seq = x.reshape(n, 784)[:, self.permutation].reshape(n, 28, 28)
-        zeros = seq.new_zeros(1, n, self.hidden)
-        last = []
-        for j in range(p["weight_ih"].shape[0]):
-            weights = [p[name][j] for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")]
-            _, h, _ = torch.lstm(seq, (zeros, zeros), weights, True, 1, 0.0, True, False, True)
-            last.append(h[0])
-        return _batched_linear(torch.stack(last), p["fc.weight"])
-
 
 def _lstm_cell(gates, c):
     """One LSTM step from the summed gate pre-activations (order i, f, g, o)."""
@@ -437,17 +423,9 @@ class FlatNetwork:
         """Per-image losses [K, n] for named parameters with a leading K axis."""
         return self._losses(self.module.forward_batched(params, x), x, y)
 
-    @property
-    def has_per_point_form(self) -> bool:
-        """Whether the module can also evaluate K vectors one at a time by torch's own kernels."""
-        return hasattr(self.module, "forward_per_point")
-
-    def params_loss_sums(self, params: dict[str, torch.Tensor], x, y, per_point: bool = False) -> torch.Tensor:
+    def params_loss_sums(self, params: dict[str, torch.Tensor], x, y) -> torch.Tensor:
         """The losses summed over the n images [K], for named parameters with a leading K
-        axis: what a landscape adds up, by the module's fused form where it has one.
-        ``per_point``: by the module's ``forward_per_point`` (only where it has one)."""
-        if per_point:
-            return self._losses(self.module.forward_per_point(params, x), x, y).sum(dim=1)
+        axis: what a landscape adds up, by the module's fused form where it has one."""
         fused = getattr(self.module, "loss_sums_batched", None)
         if fused is not None:
             return fused(params, x)
