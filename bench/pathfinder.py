@@ -11,11 +11,17 @@ two timings taken back to back, and the median over repeats is printed:
 
 - seconds per step: find_path's Adam steps (median; the first step is warm-up), each
   evaluating the M - 2 inner points on all images;
-- then 3 rounds, each timing back to back: the path evaluation of a step (the batched
-  ``losses_and_grads`` of the M - 2 inner points, nearly all of a step's time: "eval s"),
-  a plain loop over the same points (a forward and backward of the module per point, on
-  all images at once, as a naive implementation does: "loop s"), and a dense fp32
-  2048 x 2048 matmul, the best of 3: what the machine can do at that moment;
+- then ``--rounds`` rounds (default 5), each timing back to back: the path evaluation of
+  a step (the batched ``losses_and_grads`` of the M - 2 inner points, nearly all of a
+  step's time: "eval s"), a plain loop over the same points (a forward and backward of
+  the package's module per point, on all images at once: "loop s"), a dense fp32
+  2048 x 2048 matmul, the best of 3: what the machine can do at that moment, and the
+  baseline: the gradient of one whole step (``backward_objective``: path points, their
+  losses and gradients, carried to the Fourier coefficients) against the same step
+  computed by a loop over torch's stock modules (bench/stock_loop.py: per point, the
+  weights copied into nn.Linear / nn.Conv2d / nn.LSTM layers, a full-batch forward and
+  backward: what a user would otherwise run, "stock s"); these two alternate which
+  goes first from round to round;
 - GFLOP/s: the network's flops of the path evaluation, counted analytically (below), per
   second; ratio: that rate against the round's matmul rate; speedup vs loop: loop s over
   eval s; each the median over the rounds;
@@ -23,7 +29,9 @@ two timings taken back to back, and the median over repeats is printed:
   flops ran at the matmul rate and nothing else (activations, pooling, memory traffic)
   took any time: a ceiling for any implementation that does this arithmetic here;
 - peak memory: the peak resident set size (ru_maxrss) of the subprocess after the steps,
-  i.e. Python, torch, the data and the path finding together (before the loop runs).
+  i.e. Python, torch, the data and the path finding together (before the loop runs);
+- vs stock: stock s over the package's step (speedup_vs_stock_loop), the median of the
+  rounds' ratios.
 
 Flops per image and point, 2 per multiply-add of the network's matmuls and convolutions
 (elementwise work, i.e. activations, pooling and the loss, is not counted):
@@ -38,6 +46,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import resource
 import statistics
 import subprocess
@@ -50,7 +59,9 @@ import torch
 from topography.config import load_config
 from topography.landscape import NetworkLandscape, keep_freed_memory
 from topography.models import NETWORKS, build_network
-from topography.pathfinder import PathConfig, find_path
+from topography.pathfinder import FourierPath, PathConfig, backward_objective, find_path
+
+from stock_loop import StockLoop, stock_backward_objective
 
 THREADS = 2
 # Multiply-adds per image: (first layer, on the data; all the other layers).
@@ -92,7 +103,14 @@ def default_n_images() -> int:
     return load_config(Path(__file__).resolve().parents[1] / "config.yaml")["data"]["n_train"]
 
 
-def measure(network: str, n_images: int, points: int, steps: int, rounds: int = 3) -> dict:
+def timed(fn) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def measure(network: str, n_images: int, points: int, steps: int, rounds: int = 5,
+            with_loop: bool = True) -> dict:
     """Everything for one network; runs inside the subprocess."""
     torch.set_num_threads(THREADS)
     keep_freed_memory()  # as a path job should: see its docstring
@@ -117,16 +135,33 @@ def measure(network: str, n_images: int, points: int, steps: int, rounds: int = 
     # timings taken within a second or two of each other.
     t = torch.from_numpy(result.t).float()[1:-1, None]
     inner = (1 - t) * w_a + t * w_b
-    batched, loops, matmuls = [], [], []
-    for _ in range(rounds):
-        start = time.perf_counter()
-        landscape.losses_and_grads(inner)
-        batched.append(time.perf_counter() - start)
-        start = time.perf_counter()
-        for w in inner:
-            landscape.loss_and_grad(w)
-        loops.append(time.perf_counter() - start)
+    # The whole step's gradient, the package's and the stock loop's, at the optimised path.
+    path = FourierPath(w_a, w_b, config.n_fourier)
+    with torch.no_grad():
+        path.coefficients.copy_(torch.from_numpy(result.coefficients))
+    times = torch.linspace(0, 1, points, dtype=torch.float64)
+    stock = StockLoop(net, x, y)
+    stock.loss_and_grad(inner[0])  # warm-up (oneDNN primitives are built on first use)
+
+    def package_step():
+        path.coefficients.grad = None
+        backward_objective(path, times, landscape, config.lam)
+
+    def stock_step():
+        path.coefficients.grad = None
+        stock_backward_objective(path, times, stock, config.lam)
+
+    batched, loops, matmuls, package_steps, stock_steps = [], [], [], [], []
+    for r in range(rounds):
+        batched.append(timed(lambda: landscape.losses_and_grads(inner)))
+        loops.append(timed(lambda: [landscape.loss_and_grad(w) for w in inner]) if with_loop else math.nan)
         matmuls.append(matmul_gflops())
+        if r % 2:
+            stock_steps.append(timed(stock_step))
+            package_steps.append(timed(package_step))
+        else:
+            package_steps.append(timed(package_step))
+            stock_steps.append(timed(stock_step))
 
     median = statistics.median
     timings = list(zip(batched, loops, matmuls))  # (eval s, loop s, matmul GFLOP/s) per round
@@ -142,6 +177,10 @@ def measure(network: str, n_images: int, points: int, steps: int, rounds: int = 
         "loop_seconds": median(loops),
         "speedup_vs_loop": median(loop / b for b, loop, _ in timings),
         "speedup_bound": median(loop / (needed_flops / m / 1e9) for _, loop, m in timings),
+        "step_seconds": median(package_steps),
+        "stock_loop_seconds": median(stock_steps),
+        "speedup_vs_stock_loop": median(s / p for p, s in zip(package_steps, stock_steps)),
+        "stock_ratios": [s / p for p, s in zip(package_steps, stock_steps)],
         "peak_memory_gb": peak_gb,
         "n_images": n_images,
         "points": points,
@@ -149,12 +188,13 @@ def measure(network: str, n_images: int, points: int, steps: int, rounds: int = 
         "threads": THREADS,
         "rows_per_pass": landscape.rows_per_pass,
         "points_per_pass": landscape.points_per_pass,
+        "rounds": rounds,
     }
 
 
 def run_child(network: str, args) -> dict:
     command = [sys.executable, __file__, "--child", network, "--n-images", str(args.n_images),
-               "--points", str(args.points), "--steps", str(args.steps)]
+               "--points", str(args.points), "--steps", str(args.steps), "--rounds", str(args.rounds)] + (["--skip-loop"] if args.skip_loop else [])
     done = subprocess.run(command, capture_output=True, text=True)
     if done.returncode != 0:
         raise RuntimeError(f"benchmark of {network} failed:\n{done.stderr}")
@@ -163,7 +203,7 @@ def run_child(network: str, args) -> dict:
 
 def print_table(rows: list[dict]) -> None:
     header = (f"{'network':<12}{'s/step':>8}{'GFLOP/s':>9}{'matmul':>8}{'ratio':>7}{'needed':>8}{'ratio':>7}"
-              f"{'eval s':>8}{'loop s':>8}{'speedup':>9}{'bound':>8}{'peak GB':>9}")
+              f"{'eval s':>8}{'loop s':>8}{'speedup':>9}{'bound':>8}{'peak GB':>9}{'step s':>8}{'stock s':>9}{'vs stock':>10}")
     print(header)
     print("-" * len(header))
     for r in rows:
@@ -171,10 +211,12 @@ def print_table(rows: list[dict]) -> None:
             f"{r['network']:<12}{r['seconds_per_step']:>8.3f}{r['gflops']:>9.1f}{r['matmul_gflops']:>8.1f}"
             f"{r['ratio_to_matmul']:>7.2f}{r['gflops_needed']:>8.1f}{r['ratio_needed_to_matmul']:>7.2f}"
             f"{r['seconds_per_evaluation']:>8.3f}{r['loop_seconds']:>8.2f}{r['speedup_vs_loop']:>8.2f}x"
-            f"{r['speedup_bound']:>7.1f}x{r['peak_memory_gb']:>9.2f}"
+            f"{r['speedup_bound']:>7.1f}x{r['peak_memory_gb']:>9.2f}{r['step_seconds']:>8.3f}{r['stock_loop_seconds']:>9.3f}"
+            f"{r['speedup_vs_stock_loop']:>9.2f}x"
         )
     print("GFLOP/s: 3 x forward flops; needed: without the first layer's input gradient; ratios: medians of")
-    print("back-to-back pairs; bound: the speedup at the matmul rate with no other cost (see --help)")
+    print("back-to-back pairs; bound: the speedup at the matmul rate with no other cost; step s, stock s: one")
+    print("step's gradient by the package and by a loop over torch's stock modules (see --help)")
 
 
 def main() -> None:
@@ -184,13 +226,18 @@ def main() -> None:
                         help="images of the landscape (default: data.n_train of config.yaml)")
     parser.add_argument("--points", type=int, default=50, help="M, the points along the path")
     parser.add_argument("--steps", type=int, default=6, help="Adam steps (at least 2)")
+    parser.add_argument("--rounds", type=int, default=5, help="rounds of back-to-back timings")
+    parser.add_argument("--skip-loop", action="store_true",
+                        help="do not time the package's own per-point loop (slow on many images): "
+                             "its columns read nan")
     parser.add_argument("--json", help="also write the results to this file")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.steps < 2:
         parser.error("--steps must be at least 2 (the first step is warm-up)")
     if args.child:
-        print(json.dumps(measure(args.child, args.n_images, args.points, args.steps)))
+        print(json.dumps(measure(args.child, args.n_images, args.points, args.steps, args.rounds,
+                                   not args.skip_loop)))
         return
     print(f"{args.n_images} random images, M = {args.points}, {args.steps} steps, {THREADS} threads, torch {torch.__version__}")
     rows = []

@@ -18,7 +18,10 @@ back, 3 rounds:
 - floor s: the time of that work alone, with no pooling, loss, bookkeeping or memory
   traffic between the pieces: an evaluation built on these primitives cannot be faster;
 - loop s: the plain loop (bench/pathfinder.py's "loop s");
-- max speedup: loop s / floor s, the most any such evaluation could gain over the loop.
+- max speedup: loop s / floor s, the most any such evaluation could gain over the loop;
+- stock s, vs stock: the same points by a loop over torch's stock modules
+  (bench/stock_loop.py; nn.LSTM's fused oneDNN kernel for the LSTM), and stock s / floor s:
+  the most a batched evaluation could gain over that baseline.
 """
 
 from __future__ import annotations
@@ -35,6 +38,8 @@ import torch.nn.functional as F
 from topography.config import load_config
 from topography.landscape import NetworkLandscape, keep_freed_memory
 from topography.models import build_network
+
+from stock_loop import StockLoop
 
 THREADS = 2
 
@@ -127,12 +132,18 @@ def measure(network: str, n_images: int, points: int, rounds: int) -> dict:
     for part in parts[:2]:
         part()  # warm-up
     landscape.loss_and_grad(inner[0])
-    floors, loops = [], []
+    stock = StockLoop(net, landscape.x, landscape.y)
+    stock.loss_and_grad(inner[0])
+    floors, loops, stocks = [], [], []
     for _ in range(rounds):
         floors.append(sum(timed(part) for part in parts))
         loops.append(timed(lambda: [landscape.loss_and_grad(w) for w in inner]))
-    return {"network": network, "floor_seconds": statistics.median(floors), "loop_seconds": statistics.median(loops),
-            "max_speedup": statistics.median(loop / floor for loop, floor in zip(loops, floors))}
+        stocks.append(timed(lambda: [stock.loss_and_grad(w) for w in inner]))
+    median = statistics.median
+    return {"network": network, "floor_seconds": median(floors), "loop_seconds": median(loops),
+            "max_speedup": median(loop / floor for loop, floor in zip(loops, floors)),
+            "stock_seconds": median(stocks),
+            "max_speedup_vs_stock": median(s / floor for s, floor in zip(stocks, floors))}
 
 
 def main() -> None:
@@ -145,12 +156,13 @@ def main() -> None:
     parser.add_argument("--json", help="also write the unrounded figures here")
     args = parser.parse_args()
     print(f"{args.n_images} images, M = {args.points}, {THREADS} threads, torch {torch.__version__}")
-    print(f"{'network':<10}{'floor s':>9}{'loop s':>9}{'max speedup':>13}")
+    print(f"{'network':<10}{'floor s':>9}{'loop s':>9}{'max speedup':>13}{'stock s':>9}{'vs stock':>10}")
     rows = []
     for network in args.networks:
         r = measure(network, args.n_images, args.points, args.rounds)
         rows.append(r)
-        print(f"{network:<10}{r['floor_seconds']:>9.3f}{r['loop_seconds']:>9.2f}{r['max_speedup']:>12.2f}x", flush=True)
+        print(f"{network:<10}{r['floor_seconds']:>9.3f}{r['loop_seconds']:>9.2f}{r['max_speedup']:>12.2f}x"
+              f"{r['stock_seconds']:>9.2f}{r['max_speedup_vs_stock']:>9.2f}x", flush=True)
     if args.json:
         with open(args.json, "w") as f:
             json.dump(rows, f, indent=2)

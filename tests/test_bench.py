@@ -6,11 +6,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+import torch
+
 ROOT = Path(__file__).resolve().parents[1]
 
 # The keys the path benchmark's JSON must carry, one object per network (issue 3).
 PATH_KEYS = {"network", "seconds_per_step", "gflops", "matmul_gflops", "ratio_to_matmul",
-             "speedup_vs_loop", "peak_memory_gb"}
+             "speedup_vs_loop", "peak_memory_gb", "speedup_vs_stock_loop", "stock_loop_seconds"}
 
 
 def run(*args):
@@ -58,4 +61,32 @@ def test_primitive_floor_benchmark_runs(tmp_path):
     assert [r["network"] for r in rows] == ["lenet", "lstm"]
     for row in rows:
         assert row["floor_seconds"] > 0 and row["loop_seconds"] > 0 and row["max_speedup"] > 0
+        assert row["stock_seconds"] > 0 and row["max_speedup_vs_stock"] > 0
         assert row["network"] in stdout
+
+
+@pytest.mark.parametrize("name", ["fcp", "lenet", "autoencoder", "lstm"])
+def test_stock_loop_computes_the_package_step(name):
+    """The benchmark's baseline (torch's stock layers, one point at a time) gives the same
+    objective and coefficient gradient as the package's batched step."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    try:
+        from stock_loop import StockLoop, stock_backward_objective
+    finally:
+        sys.path.remove(str(ROOT / "bench"))
+    from topography.landscape import NetworkLandscape
+    from topography.models import build_network
+    from topography.pathfinder import FourierPath, backward_objective
+
+    net = build_network(name)
+    generator = torch.Generator().manual_seed(0)
+    x, y = torch.rand(40, 784, generator=generator), torch.randint(0, 10, (40,), generator=generator)
+    path = FourierPath(net.init_vector(1), net.init_vector(2), n_fourier=3)
+    with torch.no_grad():
+        path.coefficients.normal_(0, 0.05, generator=generator)
+    t = torch.linspace(0, 1, 7, dtype=torch.float64)
+    value = backward_objective(path, t, NetworkLandscape(net, x, y, rows_per_pass=60, points_per_pass=2), 0.1)
+    grad, path.coefficients.grad = path.coefficients.grad, None
+    stock_value = stock_backward_objective(path, t, StockLoop(net, x, y), 0.1)
+    assert stock_value == pytest.approx(value, rel=1e-5)
+    torch.testing.assert_close(path.coefficients.grad, grad, rtol=1e-4, atol=1e-6)
