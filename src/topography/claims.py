@@ -76,7 +76,7 @@ class Thresholds:
         """Thresholds from the config's ``report:`` mapping (missing keys keep the defaults)."""
         section = dict(section or {})
         known = {f.name for f in fields(cls)}
-        unknown = sorted(set(section) - known - {"notebooks"})
+        unknown = sorted(set(section) - known)
         if unknown:
             raise ValueError(f"report.{unknown[0]}: unknown key; allowed: {', '.join(sorted(known))}")
         values = cls(**{k: v for k, v in section.items() if k in known})
@@ -252,11 +252,10 @@ def bootstrap_interval(samples, statistic, thresholds: Thresholds, rng, confiden
 def permutation_p(a, b, statistic, thresholds: Thresholds, rng, alternative="greater") -> float:
     """Permutation p-value of ``statistic(a, b, axis)`` under exchangeable group labels
     (exact when fewer than n_resamples splits exist)."""
-    n = len(a) * len(b) if getattr(statistic, "pairwise", False) else len(a) + len(b)
     result = stats.permutation_test(
         (np.asarray(a), np.asarray(b)), statistic, permutation_type="independent",
         vectorized=True, n_resamples=thresholds.n_resamples, alternative=alternative, rng=rng,
-        batch=max(1, _BATCH_ELEMENTS // max(1, n)),
+        batch=max(1, _BATCH_ELEMENTS // max(1, len(a) * len(b))),  # bounds the pairwise statistics' memory
     )
     return float(np.real(result.pvalue))  # real even when the samples are packed as complex
 
@@ -284,8 +283,6 @@ def folded_auc(a, b, axis=-1):
     auc = ((x > y) + 0.5 * (x == y)).mean(axis=(-2, -1))
     return np.maximum(auc, 1 - auc)
 
-
-hodges_lehmann.pairwise = folded_auc.pairwise = True
 
 
 def pooled_std_ratio(a_moments, b_moments, axis=-1):
