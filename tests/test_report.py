@@ -220,6 +220,16 @@ def test_two_vectors_per_set_cannot_show_separation():
 # --- the table of claims
 
 
+def test_sets_of_one_vector_are_inconclusive_for_every_claim(rng):
+    inputs = moments_and_distances("fcp", 2.0, 1.0, 1, rng)
+    inputs["runs"] = runs_table("fcp", [1e-8], [1e-2])
+    inputs["projections"] = projections("fcp", {"rbf": True, "linear": False, "poly": False, "sigmoid": False}, n=1)
+    inputs["barriers"] = None  # one vector per set: no pairs, no paths
+    summary, _ = evaluate_claims(inputs, ["fcp"], FAST)
+    assert (summary.verdict == "inconclusive").all()
+
+
+
 def test_every_claim_gives_one_verdict_per_network_and_absent_tables_say_so(rng):
     runs = pd.concat([runs_table(n, spread(1e-7, 1.5, 6, rng), spread(1e-3, 1.5, 6, rng)) for n in ("fcp", "lstm")])
     summary, _ = evaluate_claims({"runs": runs, "barriers": None}, ["fcp", "lstm"], FAST)

@@ -251,7 +251,10 @@ def bootstrap_interval(samples, statistic, thresholds: Thresholds, rng, confiden
 
 def permutation_p(a, b, statistic, thresholds: Thresholds, rng, alternative="greater") -> float:
     """Permutation p-value of ``statistic(a, b, axis)`` under exchangeable group labels
-    (exact when fewer than n_resamples splits exist)."""
+    (exact when fewer than n_resamples splits exist); NaN when a group has a single value,
+    which scipy cannot permute."""
+    if min(len(a), len(b)) < 2:
+        return math.nan
     result = stats.permutation_test(
         (np.asarray(a), np.asarray(b)), statistic, permutation_type="independent",
         vectorized=True, n_resamples=thresholds.n_resamples, alternative=alternative, rng=rng,

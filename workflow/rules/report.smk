@@ -6,35 +6,39 @@ from pathlib import Path
 # The --configfile names, for the report's "what was run" ("default" for config.yaml alone).
 PRESET = ", ".join(Path(f).stem for f in workflow.overwrite_configfiles) or "default"
 
-REPORT_TABLES = {
-    "table1": "results/tables/table1.csv",
-    "weight_stats": "results/tables/tableS1_weight_stats.csv",
-    "separation": "results/tables/kernel_separation.csv",
-    "distances": "results/tables/distances.csv",
-    "projections": "results/tables/kernel_pca.csv",
-    "toy_heights": "results/tables/toy_heights.csv",
-}
-# Figures the report embeds: every figure of the DAG and, when it exists, the
-# barrier-against-budget curve. Absent ones are named as absent in the report.
-REPORT_FIGURES = ["fig2_loss_curves", "fig3_toy_paths", "fig4_barriers", "figS2_barriers", "barrier_budget"] + [
-    f"{figure}_{kind}" for figure in DISTANCE_FIGURES for kind in ("distances",)
-] + [f"{figure}_{kind}" for figure in KERNEL_PCA_FIGURES for kind in ("kernel_pca", "kernel_comparison")]
+# Figures embedded when they exist, without being required: drawn by rules that may not be
+# part of every version of the workflow.
+OPTIONAL_PATH_FIGURES = ["results/figures/barrier_budget.png"]
 
 
-def report_inputs():
-    """The files the report reads that this config's DAG produces."""
-    inputs = dict(REPORT_TABLES)
+def report_tables():
+    """The tables the report reads that this config's DAG produces (no paths, no barriers)."""
+    tables = {
+        "table1": "results/tables/table1.csv",
+        "weight_stats": "results/tables/tableS1_weight_stats.csv",
+        "separation": "results/tables/kernel_separation.csv",
+        "distances": "results/tables/distances.csv",
+        "projections": "results/tables/kernel_pca.csv",
+        "toy_heights": "results/tables/toy_heights.csv",
+    }
     if path_files():
-        inputs["barriers"] = "results/tables/barriers.csv"
+        tables["barriers"] = "results/tables/barriers.csv"
+    return tables
+
+
+def report_figures(optional=False):
+    """The PNGs of this config's figures (and, with ``optional``, those embedded if present)."""
     figures = ["results/figures/fig2_loss_curves.png", "results/figures/fig3_toy_paths.png"]
     figures += [f for f in geometry_figures() + path_targets() if f.endswith(".png")]
-    return inputs, figures
+    if optional and path_files():
+        figures += OPTIONAL_PATH_FIGURES
+    return figures
 
 
 rule report:
     input:
-        **report_inputs()[0],
-        figures=report_inputs()[1],
+        **report_tables(),
+        figures=report_figures(),
         runs=expand("results/sets/{network}/runs.csv", network=NETWORKS),
         sets=[set_file(n, s) for n in NETWORKS for s in SETS],
         data=["results/data/train.json", "results/data/test.json"],
@@ -46,12 +50,12 @@ rule report:
         html="results/report/report.html",
         executed="results/report/report.ipynb",
     params:
-        parameters=lambda wildcards, input: dict(
+        parameters=dict(
             paths=dict(
-                {name: input[name] for name in list(REPORT_TABLES) + (["barriers"] if path_files() else [])},
-                runs=list(input.runs),
+                report_tables(),
+                runs=expand("results/sets/{network}/runs.csv", network=NETWORKS),
                 sets={n: {s: set_file(n, s) for s in SETS} for n in NETWORKS},
-                figures={name: f"results/figures/{name}.png" for name in REPORT_FIGURES},
+                figures={Path(f).stem: f for f in report_figures(optional=True)},
                 data_meta={"train": "results/data/train.json", "test": "results/data/test.json"},
                 benchmarks="benchmarks",
             ),
@@ -66,7 +70,7 @@ rule report:
     threads: 1
     resources:
         mem_mb=4000,
-        runtime=30,
+        runtime=60,
     conda:
         "../../envs/report.yaml"
     script:
