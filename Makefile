@@ -17,6 +17,7 @@ $(STAMP): requirements.lock pyproject.toml
 
 reproduce: $(STAMP)
 	$(BIN)/snakemake --cores $(CORES)
+	@echo "The report: $(CURDIR)/results/report/report.html"
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

@@ -1,6 +1,7 @@
 # Reproduction of Yu & Morozov (2026), "Neural network optimization strategies and the
 # topography of the loss landscape". The rules live in workflow/rules/, the logic in
-# src/topography/, and the stages run: data -> train -> select -> paths, geometry -> figures.
+# src/topography/, and the stages run: data -> train -> select -> paths, geometry -> figures
+# -> report.
 
 configfile: "config.yaml"
 
@@ -12,6 +13,7 @@ include: "workflow/rules/select.smk"
 include: "workflow/rules/geometry.smk"
 include: "workflow/rules/figures.smk"
 include: "workflow/rules/paths.smk"
+include: "workflow/rules/report.smk"
 
 
 rule all:
@@ -22,4 +24,5 @@ rule all:
         geometry_figures(),
         path_targets(),
         "results/figures/fig3_toy_paths.png",
+        "results/report/report.html",
     default_target: True
