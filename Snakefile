@@ -12,6 +12,8 @@ include: "workflow/rules/select.smk"
 include: "workflow/rules/geometry.smk"
 include: "workflow/rules/figures.smk"
 include: "workflow/rules/paths.smk"
+include: "workflow/rules/curvature.smk"
+include: "workflow/rules/crosscheck.smk"
 
 
 rule all:
@@ -22,4 +24,6 @@ rule all:
         geometry_figures(),
         path_targets(),
         "results/figures/fig3_toy_paths.png",
+        curvature_targets(),
+        bezier_targets(),
     default_target: True
