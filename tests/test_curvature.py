@@ -1,7 +1,11 @@
 """Curvature: Lanczos eigenvalues and residuals, Hutchinson's trace, the network Hessian-vector
 product, the scale-aware measures, the table and the figure."""
 
+import json
 import math
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -22,6 +26,7 @@ from topography.landscape import FunctionLandscape, NetworkLandscape
 from topography.models import NETWORKS, build_network
 from topography.toy import toy_landscape
 
+ROOT = Path(__file__).resolve().parents[1]
 # Five well separated top eigenvalues above a bulk in [-2, 4]: Lanczos finds such a top
 # in far fewer steps than the dimension.
 TOP = [100.0, 60.0, 35.0, 20.0, 12.0]
@@ -120,6 +125,7 @@ def test_measure_curvature_on_a_quadratic():
     assert record["lambda_1_x_norm2"] == pytest.approx(record["lambda_1"] * float(w @ w))
     assert record["hvps"] == 30 + 5 + 2 * 400
     assert record["loss"] == pytest.approx(float(0.5 * w @ matrix @ w))
+    assert record["grad_norm"] == pytest.approx(float(torch.linalg.vector_norm(matrix @ w)))
 
 
 def test_the_adaptive_trace_is_unchanged_by_a_rescaling_that_keeps_the_function():
@@ -154,21 +160,21 @@ def test_a_landscape_with_fewer_dimensions_than_eigenvalues_fills_the_rest_with_
 @pytest.mark.parametrize("name", NETWORKS)
 def test_network_hessian_vector_products_equal_the_dense_hessian_in_float64(name):
     """The chunked products against torch.autograd.functional.hessian of the mean loss,
-    restricted to 40 random coordinates from every layer (the full Hessian is too large)."""
+    restricted to 24 random coordinates from every layer (the full Hessian is too large)."""
     net = build_network(name)
     generator = torch.Generator().manual_seed(0)
     x = torch.rand(12, 784, generator=generator, dtype=torch.float64)
     y = torch.randint(0, 10, (12,), generator=generator)
     w = net.init_vector(3).double()
-    index = torch.randperm(net.n_params, generator=generator)[:40]
+    index = torch.randperm(net.n_params, generator=generator)[:24]
 
     def restricted(u):
         return net.sample_losses(w.index_add(0, index, u), x, y).mean()
 
-    dense = torch.autograd.functional.hessian(restricted, torch.zeros(40, dtype=torch.float64))
+    dense = torch.autograd.functional.hessian(restricted, torch.zeros(24, dtype=torch.float64))
     tangents = torch.zeros(3, net.n_params, dtype=torch.float64)
-    tangents[:, index] = torch.randn(3, 40, generator=generator, dtype=torch.float64)
-    # chunk_size 5 rows for 3 tangents: one image per pass, twelve passes.
+    tangents[:, index] = torch.randn(3, 24, generator=generator, dtype=torch.float64)
+    # chunk_size 5: passes of 5, 5 and 2 images.
     for chunk_size in (5, None):
         products = hessian_matvec(NetworkLandscape(net, x, y), w, chunk_size)(tangents)
         torch.testing.assert_close(products[:, index], tangents[:, index] @ dense.T, rtol=1e-9, atol=1e-12)
@@ -215,3 +221,14 @@ def test_the_curvature_figure_is_written_and_names_what_is_missing(tmp_path):
         plot_curvature(table.drop(columns="adaptive_trace"), "fcp", tmp_path / "d.png")
     with pytest.raises(ValueError, match="lenet"):
         plot_curvature(table, "lenet", tmp_path / "e.png")
+
+
+def test_the_cost_benchmark_runs(tmp_path):
+    """bench/crosscheck.py at a tiny size (not a timing): one object per network."""
+    out = tmp_path / "crosscheck.json"
+    done = subprocess.run([sys.executable, "bench/crosscheck.py", "--configfile", "presets/smoke.yaml",
+                           "--networks", "fcp", "--json", str(out)], cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    (row,) = json.loads(out.read_text())
+    assert row["network"] == "fcp" and row["hvps_per_vector"] == 5 + 5 + 2 * 2
+    assert all(row[k] > 0 for k in ("seconds_per_vector", "seconds_per_bezier_pair", "bezier_to_fourier"))

@@ -55,13 +55,16 @@ def _landscape(network: str, data_path: str, model: dict, chunk_size: int, devic
 
 def curvature_job(*, network: str, landscape: str, set_name: str, set_path: str, data_path: str, output: str,
                   settings: dict, model: dict, seed: int, device: str = "auto") -> dict:
-    """The ``curvature`` rule: the curvature at every vector of one set, on one landscape."""
+    """The ``curvature`` rule: the curvature at the first ``settings["vectors_per_set"]``
+    vectors of one set (None: all), on one landscape. A set holds its vectors best
+    first (lowest training loss), so a subset is its best vectors."""
     from .curvature import CurvatureConfig, measure_curvature
 
     weights, set_meta = load_set(set_path)
     surface, dev = _landscape(network, data_path, model, settings["chunk_size"], device)
+    count = len(weights) if settings["vectors_per_set"] is None else min(len(weights), settings["vectors_per_set"])
     records = []
-    for index in tqdm(range(len(weights)), desc=f"{network}/{landscape}/{set_name}", mininterval=2.0):
+    for index in tqdm(range(count), desc=f"{network}/{landscape}/{set_name}", mininterval=2.0):
         config = CurvatureConfig(**{k: settings[k] for k in CURVATURE_KEYS},
                                  seed=name_seed(seed, network, landscape, set_name, index))
         record = measure_curvature(surface, torch.tensor(weights[index], device=dev), config)

@@ -88,10 +88,9 @@ def plot_bezier_vs_fourier(table: pd.DataFrame, *paths) -> None:
                 continue
             for landscape, rows in panel.groupby("landscape", sort=False):
                 marker = markers.get(landscape, "s")
-                ax.scatter(rows["fourier_height"], rows["straight_height"], marker="x", color="grey", s=22,
-                           label="straight line")
+                ax.scatter(rows["fourier_height"], rows["straight_height"], marker="x", color="grey", s=22)
                 ax.scatter(rows["fourier_height"], rows["bezier_height"], marker=marker, s=30, edgecolor="black",
-                           linewidth=0.5, color=SET_COLORS.get(set_name, "grey"), label=f"Bezier, {landscape} landscape")
+                           linewidth=0.5, color=SET_COLORS.get(set_name, "grey"))
             values = panel[["fourier_height", "bezier_height", "straight_height"]].to_numpy(dtype=float)
             low, high = np.nanmin(values), np.nanmax(values)
             pad = 0.05 * (high - low) or 0.05 * abs(high) or 0.05
@@ -102,10 +101,11 @@ def plot_bezier_vs_fourier(table: pd.DataFrame, *paths) -> None:
                 ax.set_xlabel("Fourier height H")
             if j == 0:
                 ax.set_ylabel("Bezier / straight height")
-    handles = {}
-    for ax in axes.ravel():
-        for handle, label in zip(*ax.get_legend_handles_labels()):
-            handles.setdefault(label, handle)
+    # Neutral legend markers: the colours are the sets', named in each panel's title.
+    handles = {"straight line": plt.Line2D([], [], marker="x", ls="", color="grey")}
+    for landscape in dict.fromkeys(table["landscape"]):
+        handles[f"Bezier, {landscape} landscape"] = plt.Line2D(
+            [], [], marker=markers.get(landscape, "s"), ls="", markerfacecolor="white", markeredgecolor="black")
     fig.legend(handles.values(), handles.keys(), loc="outside lower center", ncols=len(handles), frameon=False,
                fontsize=8)
     fig.suptitle("Path heights: quadratic Bezier curve against FourierPathFinder, pair by pair")
