@@ -14,6 +14,8 @@ include: "workflow/rules/geometry.smk"
 include: "workflow/rules/figures.smk"
 include: "workflow/rules/paths.smk"
 include: "workflow/rules/report.smk"
+include: "workflow/rules/curvature.smk"
+include: "workflow/rules/crosscheck.smk"
 
 
 rule all:
@@ -25,4 +27,6 @@ rule all:
         path_targets(),
         "results/figures/fig3_toy_paths.png",
         "results/report/report.html",
+        curvature_targets(),
+        bezier_targets(),
     default_target: True

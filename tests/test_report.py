@@ -26,7 +26,7 @@ def runs_table(network, lbfgs_losses, sgd_losses, column="train_loss"):
     rows = []
     for optimizer, losses in (("lbfgs", lbfgs_losses), ("sgd", sgd_losses)):
         for seed, loss in enumerate(losses):
-            rows.append(dict(network=network, optimizer=optimizer, seed=seed, status="ok", selected=True,
+            rows.append(dict(network=network, optimizer=optimizer, seed=seed, stop_reason="converged", selected=True,
                              train_loss=loss, test_loss=loss, n_params=10))
     return pd.DataFrame(rows)
 

@@ -204,3 +204,25 @@ def test_all_four_networks_run_end_to_end(tmp_path):
     assert set(table_one.network) == {"fcp", "lenet", "autoencoder", "lstm"}
     barriers = pd.read_csv(workdir / "results" / "tables" / "barriers.csv")
     assert set(barriers.network) == {"fcp", "lenet", "autoencoder", "lstm"}
+
+
+def test_curvature_and_bezier_tables_cover_every_vector_and_the_first_pairs(finished):
+    config, smoke = smoke_config(finished)
+    tables = finished / "results" / "tables"
+    curvature = pd.read_csv(tables / "curvature.csv")
+    k = smoke["curvature"]["eigenvalues"]
+    assert {"network", "set", "landscape", "vector", "trace", "trace_se", "lambda_1_x_norm2", "adaptive_trace"} \
+        <= set(curvature.columns)
+    assert {f"lambda_{i}" for i in range(1, k + 1)} | {f"residual_{i}" for i in range(1, k + 1)} <= set(curvature.columns)
+    vectors = min(smoke["select"]["n_best"], smoke["curvature"]["vectors_per_set"] or smoke["select"]["n_best"])
+    per_landscape = len(config["networks"]) * 4 * vectors
+    assert len(curvature) == per_landscape * len(smoke["curvature"]["landscapes"])
+    assert (curvature.lambda_1 >= curvature.lambda_2).all() and (curvature.residual_1 >= 0).all()
+    bezier = pd.read_csv(tables / "bezier.csv")
+    assert len(bezier) == len(config["networks"]) * 4 * smoke["bezier"]["pairs_per_set"]  # training landscape
+    assert bezier[["bezier_height", "fourier_height", "straight_height"]].gt(0).all().all()
+    barriers = pd.read_csv(tables / "barriers.csv").set_index(["network", "landscape", "set", "pair"])
+    joined = bezier.set_index(["network", "landscape", "set", "pair"])
+    assert (joined.fourier_height == barriers.loc[joined.index, "height"]).all()
+    for network in config["networks"]:
+        assert (finished / "results" / "figures" / f"curvature_{network}.png").exists()

@@ -309,7 +309,7 @@ def _moment_samples(moments: pd.DataFrame, network: str, set_name: str) -> np.nd
 
 def _selected_runs(runs: pd.DataFrame, network: str) -> pd.DataFrame:
     rows = runs[runs["network"] == network]
-    rows = rows[rows["selected"].astype(bool) & (rows["status"] == "ok")]
+    rows = rows[rows["selected"].astype(bool) & (rows["stop_reason"] != "diverged")]
     return rows
 
 

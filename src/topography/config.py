@@ -77,3 +77,9 @@ def _check_consistency(config: dict) -> None:
         )
     if data["source"] == "idx" and "idx_dir" not in data:
         raise ConfigError("data.idx_dir: required with source 'idx'")
+    curvature = config["curvature"]
+    if curvature["lanczos_iterations"] < curvature["eigenvalues"]:
+        raise ConfigError(
+            f"curvature.lanczos_iterations: {curvature['lanczos_iterations']} Lanczos steps cannot give "
+            f"curvature.eigenvalues = {curvature['eigenvalues']} eigenvalues"
+        )

@@ -129,3 +129,48 @@ def path_targets():
     return expand("results/figures/{figure}_barriers.{ext}", figure=("fig4", "figS2"), ext=("png", "pdf")) + expand(
         "results/figures/barrier_budget.{ext}", ext=("png", "pdf")
     )
+
+
+# --- curvature and the Bezier cross-check (curvature.smk, crosscheck.smk)
+
+CURVATURE_LANDSCAPES = config["curvature"]["landscapes"]
+BEZIER_LANDSCAPES = config["bezier"]["landscapes"]
+
+
+def curvature_files():
+    return expand(
+        "results/curvature/{network}/{landscape}/{set}.json", network=NETWORKS, landscape=CURVATURE_LANDSCAPES, set=SETS
+    )
+
+
+def curvature_targets():
+    return expand("results/figures/curvature_{network}.{ext}", network=NETWORKS, ext=("png", "pdf"))
+
+
+def bezier_pairs(network, landscape):
+    """Set -> [(k, (i, j)), ...]: the first bezier.pairs_per_set pairs the path stage joins
+    on this landscape (k: the pair's number there), for the sets that have any."""
+    n = config["bezier"]["pairs_per_set"]
+    pairs = {s: list(enumerate(pairs_of(network, s)))[:n] for s in LANDSCAPE_SETS[landscape]}
+    return {s: p for s, p in pairs.items() if p}
+
+
+def bezier_files():
+    return [f"results/bezier/{n}/{l}.json" for n in NETWORKS for l in BEZIER_LANDSCAPES if bezier_pairs(n, l)]
+
+
+def bezier_fourier_files():
+    """The Fourier paths of the pairs the Bezier curves join."""
+    return [
+        f"results/paths/{n}/{l}/{s}/pair{k}.json"
+        for n in NETWORKS
+        for l in BEZIER_LANDSCAPES
+        for s, pairs in bezier_pairs(n, l).items()
+        for k, _ in pairs
+    ]
+
+
+def bezier_targets():
+    if not bezier_files():  # sets of one vector have no pairs to join
+        return []
+    return ["results/tables/bezier.csv", "results/figures/bezier_vs_fourier.png", "results/figures/bezier_vs_fourier.pdf"]

@@ -1,0 +1,10 @@
+"""Snakemake `bezier_figure` rule: Bezier against Fourier height, per network and set."""
+
+import pandas as pd
+
+from topography.crosscheck_figures import plot_bezier_vs_fourier
+from topography.runtime import job
+
+with job(snakemake.log[0]):
+    out = snakemake.output
+    plot_bezier_vs_fourier(pd.read_csv(snakemake.input.table), out.png, out.pdf)

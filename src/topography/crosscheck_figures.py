@@ -1,0 +1,112 @@
+"""Figures of the curvature table and of the Bezier-versus-Fourier table (seaborn)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import seaborn as sns
+
+from .style import NETWORK_LABELS, SET_COLORS, SET_LABELS, SETS, plt, save_figure
+
+# The curvature figure's panels: column of curvature.csv -> axis label.
+CURVATURE_MEASURES = {
+    "lambda_1": "top eigenvalue $\\lambda_1$",
+    "trace": "trace (Hutchinson)",
+    "lambda_1_x_norm2": "$\\lambda_1\\,|w|^2$",
+    "adaptive_trace": "tr(diag|w| H diag|w|)",
+}
+# A measure's axis goes logarithmic when its positive values span more than this factor.
+LOG_SCALE_RATIO = 100.0
+
+
+def _require(table: pd.DataFrame, what: str, columns) -> None:
+    if table is None or table.empty:
+        raise ValueError(f"{what} is empty: nothing to plot")
+    missing = [c for c in columns if c not in table.columns]
+    if missing:
+        raise ValueError(f"{what} lacks the column(s) {', '.join(missing)}")
+
+
+def _sets(table: pd.DataFrame) -> list[str]:
+    present = list(dict.fromkeys(table["set"]))
+    return [s for s in SETS if s in present] + [s for s in present if s not in SETS]
+
+
+def _palette(sets) -> dict:
+    return {SET_LABELS.get(s, s): SET_COLORS.get(s, "grey") for s in sets}
+
+
+def plot_curvature(table: pd.DataFrame, network: str, *paths) -> None:
+    """The distributions of the curvature measures over each set's vectors, for one
+    network: a column per measure, a row per landscape; each vector a dot, each set a box."""
+    _require(table, "the curvature table", ["network", "set", "landscape", *CURVATURE_MEASURES])
+    table = table[table["network"] == network]
+    if table.empty:
+        raise ValueError(f"the curvature table has no rows for network {network!r}")
+    sets = _sets(table)
+    table = table.assign(set_label=table["set"].map(lambda s: SET_LABELS.get(s, s)))
+    order = [SET_LABELS.get(s, s) for s in sets]
+    landscapes = [l for l in ("train", "test") if l in set(table["landscape"])]
+    landscapes += [l for l in dict.fromkeys(table["landscape"]) if l not in landscapes]
+    fig, axes = plt.subplots(len(landscapes), len(CURVATURE_MEASURES), squeeze=False,
+                             figsize=(3.3 * len(CURVATURE_MEASURES), 3.0 * len(landscapes)), layout="constrained")
+    for row, landscape in zip(axes, landscapes):
+        panel = table[table["landscape"] == landscape]
+        for ax, (column, label) in zip(row, CURVATURE_MEASURES.items()):
+            sns.boxplot(panel, x="set_label", y=column, hue="set_label", order=order, hue_order=order,
+                        palette=_palette(sets), ax=ax, fill=False, showfliers=False, legend=False)
+            sns.stripplot(panel, x="set_label", y=column, hue="set_label", order=order, hue_order=order,
+                          palette=_palette(sets), ax=ax, size=5, jitter=0.15, legend=False)
+            values = panel[column].to_numpy(dtype=float)
+            values = values[np.isfinite(values)]
+            if len(values) and values.min() > 0 and values.max() / values.min() > LOG_SCALE_RATIO:
+                ax.set_yscale("log")
+            ax.set(xlabel="", ylabel=label)
+            ax.tick_params(axis="x", labelrotation=30, labelsize=8)
+        row[0].set_title(f"{landscape} landscape", loc="left", fontsize=9)
+    fig.suptitle(f"{NETWORK_LABELS.get(network, network)}: curvature at each solution")
+    save_figure(fig, *paths)
+
+
+def plot_bezier_vs_fourier(table: pd.DataFrame, *paths) -> None:
+    """Each pair's Bezier height against its Fourier height, a panel per network (rows)
+    and set (columns), the diagonal dashed; the straight line's height as grey crosses."""
+    _require(table, "the Bezier table", ["network", "landscape", "set", "bezier_height", "fourier_height",
+                                          "straight_height"])
+    networks = [n for n in NETWORK_LABELS if n in set(table["network"])]
+    networks += [n for n in dict.fromkeys(table["network"]) if n not in networks]
+    sets = _sets(table)
+    fig, axes = plt.subplots(len(networks), len(sets), squeeze=False, figsize=(3.0 * len(sets), 2.9 * len(networks)),
+                             layout="constrained")
+    markers = {"train": "o", "test": "^"}
+    for i, network in enumerate(networks):
+        for j, set_name in enumerate(sets):
+            ax = axes[i, j]
+            panel = table[(table["network"] == network) & (table["set"] == set_name)]
+            if panel.empty:
+                ax.set_axis_off()
+                continue
+            for landscape, rows in panel.groupby("landscape", sort=False):
+                marker = markers.get(landscape, "s")
+                ax.scatter(rows["fourier_height"], rows["straight_height"], marker="x", color="grey", s=22)
+                ax.scatter(rows["fourier_height"], rows["bezier_height"], marker=marker, s=30, edgecolor="black",
+                           linewidth=0.5, color=SET_COLORS.get(set_name, "grey"))
+            values = panel[["fourier_height", "bezier_height", "straight_height"]].to_numpy(dtype=float)
+            low, high = np.nanmin(values), np.nanmax(values)
+            pad = 0.05 * (high - low) or 0.05 * abs(high) or 0.05
+            ax.plot([low - pad, high + pad], [low - pad, high + pad], ls="--", color="black", lw=0.8)
+            ax.set_title(f"{NETWORK_LABELS.get(network, network)}, {SET_LABELS.get(set_name, set_name)}", fontsize=9)
+            ax.tick_params(labelsize=7)
+            if i == len(networks) - 1:
+                ax.set_xlabel("Fourier height H")
+            if j == 0:
+                ax.set_ylabel("Bezier / straight height")
+    # Neutral legend markers: the colours are the sets', named in each panel's title.
+    handles = {"straight line": plt.Line2D([], [], marker="x", ls="", color="grey")}
+    for landscape in dict.fromkeys(table["landscape"]):
+        handles[f"Bezier, {landscape} landscape"] = plt.Line2D(
+            [], [], marker=markers.get(landscape, "s"), ls="", markerfacecolor="white", markeredgecolor="black")
+    fig.legend(handles.values(), handles.keys(), loc="outside lower center", ncols=len(handles), frameon=False,
+               fontsize=8)
+    fig.suptitle("Path heights: quadratic Bezier curve against FourierPathFinder, pair by pair")
+    save_figure(fig, *paths)

@@ -1,0 +1,76 @@
+# A second path method beside FourierPathFinder: quadratic Bezier curves (Garipov et al.
+# 2018) between the first pairs of each set, with the path stage's data and points.
+
+
+rule bezier:
+    input:
+        sets=lambda wildcards: [set_file(wildcards.network, s) for s in bezier_pairs(wildcards.network, wildcards.landscape)],
+        data="results/data/{landscape}.safetensors",
+        code=code("crosscheck", "bezier", "pathfinder", "landscape", "models", "sets", "data", "io", "provenance",
+                  "runtime"),
+    output:
+        "results/bezier/{network}/{landscape}.json",
+    params:
+        pairs=lambda wildcards: bezier_pairs(wildcards.network, wildcards.landscape),
+        set_paths=lambda wildcards: {s: set_file(wildcards.network, s) for s in bezier_pairs(wildcards.network, wildcards.landscape)},
+        settings=config["bezier"],
+        paths=config["paths"],
+        model=config["model"],
+        seed=config["seed"],
+        device=config["device"],
+    wildcard_constraints:
+        landscape="train|test",
+    log:
+        "logs/bezier/{network}/{landscape}.log",
+    benchmark:
+        "benchmarks/bezier/{network}/{landscape}.tsv"
+    threads: config["threads"]
+    resources:
+        mem_mb=4000,
+        runtime=240,
+    conda:
+        ENV
+    script:
+        "../../scripts/bezier.py"
+
+
+rule bezier_table:
+    input:
+        bezier=bezier_files(),
+        fourier=bezier_fourier_files(),
+        code=code("crosscheck", "models", "io"),
+    output:
+        heights=report("results/tables/bezier.csv", caption="../report/bezier_table.rst", category="Tables"),
+        profiles="results/tables/bezier_profiles.csv",
+    log:
+        "logs/bezier_table.log",
+    benchmark:
+        "benchmarks/bezier_table.tsv"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    conda:
+        ENV
+    script:
+        "../../scripts/bezier_table.py"
+
+
+rule bezier_figure:
+    input:
+        table="results/tables/bezier.csv",
+        code=code("crosscheck_figures", "style", "io"),
+    output:
+        **figure("bezier_vs_fourier", "bezier", "Paths"),
+    log:
+        "logs/figures/bezier_vs_fourier.log",
+    benchmark:
+        "benchmarks/figures/bezier_vs_fourier.tsv"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    conda:
+        ENV
+    script:
+        "../../scripts/figure_bezier.py"

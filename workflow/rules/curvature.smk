@@ -1,0 +1,66 @@
+rule curvature:
+    input:
+        set=lambda wildcards: set_file(wildcards.network, wildcards.set),
+        data="results/data/{landscape}.safetensors",
+        code=code("crosscheck", "curvature", "landscape", "models", "sets", "data", "io", "provenance", "runtime"),
+    output:
+        "results/curvature/{network}/{landscape}/{set}.json",
+    params:
+        settings=config["curvature"],
+        model=config["model"],
+        seed=config["seed"],
+        device=config["device"],
+    wildcard_constraints:
+        landscape="train|test",
+    log:
+        "logs/curvature/{network}/{landscape}/{set}.log",
+    benchmark:
+        "benchmarks/curvature/{network}/{landscape}/{set}.tsv"
+    threads: config["threads"]
+    resources:
+        mem_mb=4000,
+        runtime=120,
+    conda:
+        ENV
+    script:
+        "../../scripts/curvature.py"
+
+
+rule curvature_table:
+    input:
+        records=curvature_files(),
+        code=code("crosscheck", "models", "io"),
+    output:
+        report("results/tables/curvature.csv", caption="../report/curvature_table.rst", category="Tables"),
+    log:
+        "logs/curvature_table.log",
+    benchmark:
+        "benchmarks/curvature_table.tsv"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    conda:
+        ENV
+    script:
+        "../../scripts/curvature_table.py"
+
+
+rule curvature_figure:
+    input:
+        table="results/tables/curvature.csv",
+        code=code("crosscheck_figures", "style", "io"),
+    output:
+        **figure("curvature_{network}", "curvature", "Curvature"),
+    log:
+        "logs/figures/curvature_{network}.log",
+    benchmark:
+        "benchmarks/figures/curvature_{network}.tsv"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    conda:
+        ENV
+    script:
+        "../../scripts/figure_curvature.py"
