@@ -33,7 +33,7 @@ from workflow_helpers import copy_workflow, snakemake
 pytestmark = [pytest.mark.slurm, pytest.mark.workflow]
 
 PACKAGES = ["slurmctld", "slurmd", "slurm-client", "munge"]
-PROGRAMS = ["munged", "slurmctld", "slurmd", "sbatch", "squeue", "sinfo", "scontrol", "sacct"]
+PROGRAMS = ["munged", "slurmctld", "slurmd", "sbatch", "srun", "squeue", "scancel", "sinfo", "scontrol", "sacct"]
 SBIN = ["/usr/sbin", "/sbin", "/usr/bin", "/bin"]
 NODE_CPUS = 2
 NODE_MEM_MB = 4000  # less than the smoke path group's uncapped sum (12 jobs x 1,502 MB)
@@ -128,6 +128,14 @@ class Cluster:
         self.conf.write_text(SLURM_CONF.format(
             host=socket.gethostname().split(".")[0], ctld_port=free_port(), slurmd_port=free_port(),
             munge_socket=socket_path, root=root, cpus=NODE_CPUS, mem_mb=NODE_MEM_MB))
+        # Inside a job the slurm-jobstep plugin calls srun with every SLURM_* variable but the
+        # job's ids removed, SLURM_CONF too: a real node finds its config in /etc/slurm (or
+        # slurmd's cache); this cluster's is here, so the jobs' srun is told where.
+        (root / "bin").mkdir(exist_ok=True)
+        srun = root / "bin" / "srun"
+        srun.write_text(f'#!/bin/sh\nSLURM_CONF={self.conf} exec {self.programs["srun"]} "$@"\n')
+        srun.chmod(0o755)
+        self.env["PATH"] = f"{root / 'bin'}{os.pathsep}{self.env['PATH']}"
         self._spawn([self.programs["slurmctld"], "-D", "-i", "-f", str(self.conf)])
         self._spawn([self.programs["slurmd"], "-D", "-N", "node1", "-f", str(self.conf)])
         self._wait(self._node_idle, "node1 idle in sinfo", root / "slurmctld.log")
@@ -164,6 +172,11 @@ class Cluster:
         return {line.split("|")[0]: dict(zip(fields, line.split("|")[1:])) for line in out.splitlines() if line}
 
     def stop(self) -> None:
+        if self.daemons and all(d.poll() is None for d in self.daemons):  # no job outlives the test
+            ids = list(self.jobs())
+            if ids:
+                self.run("scancel", *ids, check=False)
+                time.sleep(2)
         for daemon in reversed(self.daemons):  # slurmd, slurmctld, then munged: by their own pids
             if daemon.poll() is None:
                 daemon.terminate()
@@ -201,20 +214,20 @@ def test_cluster_runs_a_batch_job(cluster, tmp_path):
     assert done.returncode != 0 or not done.stdout.strip(), "this cluster should have no accounting storage"
 
 
-def test_smoke_preset_through_the_slurm_profile_matches_a_local_run(cluster, tmp_path):
+def test_smoke_preset_through_the_slurm_profile_matches_a_local_run(cluster, tmp_path, monkeypatch):
     started = time.monotonic()
     on_slurm = copy_workflow(tmp_path / "slurm")
     args = ["--configfile", "presets/smoke.yaml", "--profile", "profiles/slurm",
             # The node's size as the per-group cap, as the README tells a user with such nodes.
             "--resources", f"mem_mb={NODE_MEM_MB}"]
-    os.environ["SLURM_CONF"] = str(cluster.conf)  # snakemake and its jobs talk to this cluster
+    for name in ("SLURM_CONF", "PATH"):  # snakemake and its jobs talk to this cluster
+        monkeypatch.setenv(name, cluster.env[name])
     try:
         result = snakemake(on_slurm, *args, timeout=SNAKEMAKE_TIMEOUT_S)  # --cores 2: the node's CPUs
     except subprocess.TimeoutExpired as error:
         raise AssertionError(f"snakemake on SLURM did not finish in {SNAKEMAKE_TIMEOUT_S} s (a hang?):\n"
                              f"{(error.stderr or b'')[-4000:]}") from error
-    finally:
-        del os.environ["SLURM_CONF"]
+    monkeypatch.undo()
     log = result.stdout + result.stderr
     slurm_seconds = time.monotonic() - started
     assert re.search(r"\b36 of 36 steps \(100%\) done", log) or "(100%) done" in log, log[-3000:]
