@@ -37,7 +37,7 @@ PROGRAMS = ["munged", "slurmctld", "slurmd", "sbatch", "srun", "squeue", "scance
 SBIN = ["/usr/sbin", "/sbin", "/usr/bin", "/bin"]
 NODE_CPUS = 2
 NODE_MEM_MB = 4000  # less than the smoke path group's uncapped sum (12 jobs x 1,502 MB)
-SNAKEMAKE_TIMEOUT_S = 1800  # a hang (the issue's first failure) fails the test instead of blocking CI
+SNAKEMAKE_TIMEOUT_S = 3600  # a hang (the issue's first failure) fails the test instead of blocking CI
 
 
 def which(program: str) -> str | None:
@@ -245,8 +245,10 @@ def test_smoke_preset_through_the_slurm_profile_matches_a_local_run(cluster, tmp
         # What reached sbatch fits the node: the issue's group asked for 12 CPUs and 48 GB.
         assert int(job["cpus"]) <= NODE_CPUS, (job_id, job)
         assert memory_mb(job["memory"]) <= NODE_MEM_MB, (job_id, job)
-    group_logs = [p for p in logs.values() if "group_paths" in p.parts]
-    assert group_logs, "the path jobs were not bundled into a group job"
+    # The path group: logs/slurm/group_<group id>_path/<jobid>.log, its jobs two at a time.
+    groups = [p.stem for p in logs.values() if p.parent.name.startswith("group_") and p.parent.name.endswith("_path")]
+    assert len(groups) == 1, f"the 12 path jobs were not bundled into one group job: {sorted(logs.values())}"
+    assert int(jobs[groups[0]]["cpus"]) == NODE_CPUS, jobs[groups[0]]
     # Fewer SLURM jobs than Snakemake jobs: the 12 path jobs of the smoke preset share one.
     assert len(submitted) < 35
 
