@@ -13,7 +13,7 @@ tells a user to; then every job must have gone through SLURM, asked for no more 
 node has, kept its SLURM log, and the weights must equal a local run's byte for byte. The
 daemons are stopped by their pids when the test ends, also when it fails.
 
-    .venv/bin/python -m pytest -m slurm      # about 7-10 minutes on 2 cores
+    .venv/bin/python -m pytest -m slurm      # 25 min on the shared 2-core machine, 20 of them on SLURM
 """
 
 from __future__ import annotations
