@@ -14,8 +14,8 @@ rule data:
         "benchmarks/data.tsv"
     threads: 1
     resources:
-        mem_mb=4000,
-        runtime=30,
+        mem_mb=lambda wildcards, attempt: memory_mb("train", "test", attempt=attempt),
+        runtime=lambda wildcards, attempt: 30 * attempt,
     conda:
         ENV
     script:

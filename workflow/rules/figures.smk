@@ -13,8 +13,8 @@ rule loss_curves_figure:
         "benchmarks/figures/fig2_loss_curves.tsv"
     threads: 1
     resources:
-        mem_mb=2000,
-        runtime=10,
+        mem_mb=lambda wildcards, attempt: 2000 * attempt,
+        runtime=lambda wildcards, attempt: 10 * attempt,
     conda:
         ENV
     script:
@@ -37,8 +37,8 @@ rule distance_figure:
         "benchmarks/figures/{figure}_distances.tsv"
     threads: 1
     resources:
-        mem_mb=2000,
-        runtime=10,
+        mem_mb=lambda wildcards, attempt: 2000 * attempt,
+        runtime=lambda wildcards, attempt: 10 * attempt,
     conda:
         ENV
     script:
@@ -63,8 +63,8 @@ rule kernel_pca_figures:
         "benchmarks/figures/{figure}_kernel_pca.tsv"
     threads: 1
     resources:
-        mem_mb=2000,
-        runtime=10,
+        mem_mb=lambda wildcards, attempt: 2000 * attempt,
+        runtime=lambda wildcards, attempt: 10 * attempt,
     conda:
         ENV
     script:

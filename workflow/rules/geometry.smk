@@ -12,8 +12,8 @@ rule geometry:
         "benchmarks/geometry/{network}.tsv"
     threads: 1
     resources:
-        mem_mb=4000,
-        runtime=30,
+        mem_mb=lambda wildcards, attempt: 2000 * attempt,
+        runtime=lambda wildcards, attempt: 30 * attempt,
     conda:
         ENV
     script:
@@ -44,8 +44,8 @@ rule tables:
         "benchmarks/tables.tsv"
     threads: 1
     resources:
-        mem_mb=4000,
-        runtime=30,
+        mem_mb=lambda wildcards, attempt: 2000 * attempt,
+        runtime=lambda wildcards, attempt: 30 * attempt,
     conda:
         ENV
     script:

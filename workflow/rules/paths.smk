@@ -21,8 +21,9 @@ rule path:
         "benchmarks/paths/{network}/{landscape}/{set}/pair{pair}.tsv"
     threads: config["threads"]
     resources:
-        mem_mb=4000,
-        runtime=120,
+        mem_mb=lambda wildcards, attempt: memory_mb(wildcards.landscape, attempt=attempt),
+        runtime=path_runtime,
+        gpu=gpus(),
     conda:
         ENV
     script:
@@ -45,8 +46,8 @@ rule barrier_table:
         "benchmarks/barrier_table.tsv"
     threads: 1
     resources:
-        mem_mb=2000,
-        runtime=10,
+        mem_mb=lambda wildcards, attempt: 2000 * attempt,
+        runtime=lambda wildcards, attempt: 10 * attempt,
     conda:
         ENV
     script:
@@ -69,8 +70,8 @@ rule barrier_figure:
         "benchmarks/figures/{figure}_barriers.tsv"
     threads: 1
     resources:
-        mem_mb=2000,
-        runtime=10,
+        mem_mb=lambda wildcards, attempt: 2000 * attempt,
+        runtime=lambda wildcards, attempt: 10 * attempt,
     conda:
         ENV
     script:
@@ -112,8 +113,8 @@ rule toy_paths:
         "benchmarks/toy_paths.tsv"
     threads: 1
     resources:
-        mem_mb=2000,
-        runtime=10,
+        mem_mb=lambda wildcards, attempt: 2000 * attempt,
+        runtime=lambda wildcards, attempt: 10 * attempt,
     conda:
         ENV
     script:

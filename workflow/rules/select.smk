@@ -14,8 +14,8 @@ rule select:
         "benchmarks/select/{network}.tsv"
     threads: 1
     resources:
-        mem_mb=4000,
-        runtime=30,
+        mem_mb=lambda wildcards, attempt: 2000 * attempt,
+        runtime=lambda wildcards, attempt: 30 * attempt,
     conda:
         ENV
     script:

@@ -20,8 +20,9 @@ rule train:
         "benchmarks/train/{network}/{optimizer}/seed{seed}.tsv"
     threads: config["threads"]
     resources:
-        mem_mb=4000,
-        runtime=240,
+        mem_mb=lambda wildcards, attempt: memory_mb("train", "test", attempt=attempt),
+        runtime=train_runtime,
+        gpu=gpus(),
     conda:
         ENV
     script:
