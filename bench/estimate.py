@@ -166,7 +166,7 @@ def estimate(config: dict, per_rule: Counter, jobs: list, units: dict) -> list[d
     for (rule, network, kind), n in sorted(counts.items()):
         u = units[network]
         if rule == "train":
-            per_job_units = config["train"]["lbfgs"]["iterations"] if kind == "lbfgs" else config["train"]["sgd"]["epochs"]
+            per_job_units = config["train"]["lbfgs"]["max_iterations"] if kind == "lbfgs" else config["train"]["sgd"]["epochs"]
             seconds = per_job_units * u[kind] * images["train"]
             unit = f"{u[kind] * images['train']:.3g} s/{'iteration' if kind == 'lbfgs' else 'epoch'}"
         else:
