@@ -50,7 +50,7 @@ def test_estimate_of_the_smoke_preset(tmp_path):
 
 def test_estimate_scales_linearly_in_images_and_points(estimate_module):
     config = {"data": {"n_train": 1000, "n_test": None},
-              "train": {"lbfgs": {"iterations": 10}, "sgd": {"epochs": 4}},
+              "train": {"lbfgs": {"max_iterations": 10}, "sgd": {"epochs": 4}},
               "paths": {"steps": 5, "points": 12}}
     units = {"fcp": {"lbfgs": 1e-3, "sgd": 2e-3, "path": 1e-4}}
     jobs = [("train", {"network": "fcp", "optimizer": "lbfgs", "seed": "0"}),

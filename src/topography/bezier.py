@@ -28,7 +28,7 @@ import torch
 from torch import nn
 
 from .landscape import Landscape
-from .pathfinder import Adam
+from .pathfinder import Adam, profile_fields
 
 
 @dataclass(frozen=True)
@@ -157,13 +157,7 @@ def find_bezier_path(
         # The ends are w_a and w_b exactly: their losses are the straight line's.
         losses = torch.cat([straight[:1], landscape.losses(points[1:-1]), straight[-1:]])
     return BezierResult(
-        t=t.numpy(),
-        losses=_numpy(losses),
-        straight_losses=_numpy(straight),
-        height=float(losses.max()),
-        straight_height=float(straight.max()),
-        length=float(torch.linalg.vector_norm(points.diff(dim=0).double(), dim=1).sum()),
-        straight_length=float(torch.linalg.vector_norm((w_b - w_a).double())),
+        **profile_fields(t, losses, straight, points, w_a, w_b),
         objective=objective,
         seconds=time.perf_counter() - start,
         config=config,

@@ -217,6 +217,20 @@ def find_path(
             points, inner, kept_step = path(t), kept.losses, kept.step
         losses = torch.cat([straight[:1], inner, straight[-1:]])
     return PathResult(
+        **profile_fields(t, losses, straight, points, w_a, w_b),
+        objective=objective,
+        seconds=time.perf_counter() - start,
+        config=config,
+        coefficients=_numpy(path.coefficients.detach()),
+        heights=heights,
+        kept_step=kept_step if config.full_batch else -1,
+    )
+
+
+def profile_fields(t, losses, straight, points, w_a, w_b) -> dict:
+    """What every path result reports of its profile: the times, the losses along the path
+    and along the straight line, both heights and both lengths."""
+    return dict(
         t=t.numpy(),
         losses=_numpy(losses),
         straight_losses=_numpy(straight),
@@ -224,12 +238,6 @@ def find_path(
         straight_height=float(straight.max()),
         length=float(torch.linalg.vector_norm(points.diff(dim=0).double(), dim=1).sum()),
         straight_length=float(torch.linalg.vector_norm((w_b - w_a).double())),
-        objective=objective,
-        seconds=time.perf_counter() - start,
-        config=config,
-        coefficients=_numpy(path.coefficients.detach()),
-        heights=heights,
-        kept_step=kept_step if config.full_batch else -1,
     )
 
 
