@@ -336,3 +336,53 @@ def test_the_smoke_run_renders_a_self_contained_report(smoke_run):
     executed = nbformat.read(smoke_run / "results" / "report" / "report.ipynb", as_version=4)
     assert any("injected-parameters" in cell.metadata.get("tags", []) for cell in executed.cells)
     assert not list((smoke_run / "results" / "report").glob(".report.*"))
+
+
+# --- beyond the paper: curvature and the second path method
+
+
+def curvature_table(network, sgd_values, lbfgs_values, landscape="train"):
+    rows = []
+    for optimizer, values in (("sgd", sgd_values), ("lbfgs", lbfgs_values)):
+        for k, value in enumerate(values):
+            rows.append(dict(network=network, landscape=landscape, set=f"{optimizer}-{'train' if k % 2 else 'test'}",
+                             vector=k // 2, lambda_1=value, trace=10 * value))
+    return pd.DataFrame(rows)
+
+
+def test_flatter_sgd_minima_are_reproduced(rng):
+    table = curvature_table("fcp", spread(1.0, 1.3, 6, rng), spread(50.0, 1.3, 6, rng))
+    result, details = verdict("sgd_flatter", {"curvature": table})
+    assert result == "reproduced" and len(details) == 2  # top eigenvalue and trace
+
+
+def test_sharper_sgd_minima_are_not_reproduced(rng):
+    table = curvature_table("fcp", spread(50.0, 1.3, 6, rng), spread(1.0, 1.3, 6, rng))
+    assert verdict("sgd_flatter", {"curvature": table})[0] == "not reproduced"
+
+
+def test_curvature_of_two_vectors_per_optimizer_is_inconclusive(rng):
+    table = curvature_table("fcp", [1.0, 1.1], [50.0, 51.0])
+    assert verdict("sgd_flatter", {"curvature": table})[0] == "inconclusive"
+
+
+def bezier_table(network, fourier, bezier):
+    sets = ["lbfgs-train", "lbfgs-test", "sgd-train", "sgd-test"]
+    return pd.DataFrame([dict(network=network, landscape="train", set=sets[k % 4], pair=k // 4,
+                              fourier_height=f, bezier_height=b) for k, (f, b) in enumerate(zip(fourier, bezier))])
+
+
+def test_both_path_methods_ranking_the_pairs_alike_is_reproduced(rng):
+    fourier = np.linspace(0.1, 2.0, 12)
+    result, details = verdict("same_barrier_ordering", {"bezier": bezier_table("fcp", fourier, 3 * fourier + 0.5)})
+    assert result == "reproduced" and details.effect.iloc[0] == pytest.approx(1.0)
+    assert "same order" in details.reason.iloc[0]
+
+
+def test_reversed_rankings_are_not_reproduced():
+    fourier = np.linspace(0.1, 2.0, 12)
+    assert verdict("same_barrier_ordering", {"bezier": bezier_table("fcp", fourier, fourier[::-1])})[0] == "not reproduced"
+
+
+def test_two_pairs_joined_by_both_methods_are_inconclusive():
+    assert verdict("same_barrier_ordering", {"bezier": bezier_table("fcp", [0.1, 0.2], [0.3, 0.4])})[0] == "inconclusive"

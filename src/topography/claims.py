@@ -495,3 +495,56 @@ def rbf_kernel_separates(inputs: Inputs, network: str, thresholds: Thresholds) -
             kernel == SEPARATING_KERNEL, reason,
         ))
     return parts
+
+
+# --- beyond the paper: what it asserts without measuring (curvature), and a second path method
+
+
+@claim("sgd_flatter",
+       "SGD solutions sit in flatter minima than L-BFGS-GSS solutions (top Hessian eigenvalue, Hessian trace)",
+       needs=("curvature",))
+def sgd_flatter(inputs: Inputs, network: str, thresholds: Thresholds) -> list[Evidence]:
+    """Per landscape measured, the vectors of both sets of each optimizer pooled: is SGD's top
+    eigenvalue, and its trace, lower (one-sided Mann-Whitney U)?"""
+    curvature = inputs["curvature"]
+    rows = curvature[curvature["network"] == network]
+    optimizer = rows["set"].str.split("-").str[0]
+    parts = []
+    for landscape in [k for k in ("train", "test") if k in set(rows["landscape"])]:
+        on = rows["landscape"] == landscape
+        for column, name in (("lambda_1", "top eigenvalue"), ("trace", "trace")):
+            sgd = rows.loc[on & (optimizer == "sgd"), column]
+            lbfgs = rows.loc[on & (optimizer == "lbfgs"), column]
+            parts.append(_directional("sgd_flatter", network, f"{landscape} landscape: {name}", sgd, lbfgs, "less",
+                                      "median ratio SGD / L-BFGS-GSS", median_ratio, thresholds))
+    return parts
+
+
+@claim("same_barrier_ordering",
+       "the barriers rank the pairs alike under both path methods (Fourier and Bezier heights)",
+       needs=("bezier",))
+def same_barrier_ordering(inputs: Inputs, network: str, thresholds: Thresholds) -> list[Evidence]:
+    """Per landscape, over the pairs both methods joined: Spearman's rank correlation of the
+    Bezier and Fourier heights, one-sided (positive); the per-set medians' orders are named."""
+    bezier = inputs["bezier"]
+    rows = bezier[bezier["network"] == network]
+    parts = []
+    for landscape in [k for k in ("train", "test") if k in set(rows["landscape"])]:
+        on = rows[rows["landscape"] == landscape]
+        fourier, curve = on["fourier_height"].to_numpy(float), on["bezier_height"].to_numpy(float)
+        n = len(on)
+        if n < max(thresholds.min_per_group, 3):
+            outcome, reason, rho, p = "too few", f"{n} pairs joined by both methods", math.nan, math.nan
+        else:
+            result = stats.spearmanr(fourier, curve, alternative="greater")
+            rho, p = float(result.statistic), float(result.pvalue)
+            medians = on.groupby("set")[["fourier_height", "bezier_height"]].median()
+            orders = [" < ".join(medians.sort_values(c).index) for c in ("fourier_height", "bezier_height")]
+            same = "the same" if orders[0] == orders[1] else "different"
+            outcome = "holds" if p < thresholds.alpha else "fails"
+            reason = (f"rho = {rho:.3g}, p = {p:.3g} {'<' if outcome == 'holds' else '>='} {thresholds.alpha}; "
+                      f"set medians in {same} order (Fourier: {orders[0]}; Bezier: {orders[1]})")
+        parts.append(Evidence("same_barrier_ordering", network, f"{landscape} landscape", "Spearman rho",
+                              rho, math.nan, math.nan, "one-sided Spearman rank correlation", p, n, n,
+                              outcome, True, reason))
+    return parts

@@ -23,6 +23,10 @@ def report_tables():
     }
     if path_files():
         tables["barriers"] = "results/tables/barriers.csv"
+    if curvature_files():
+        tables["curvature"] = "results/tables/curvature.csv"
+    if bezier_files():
+        tables["bezier"] = "results/tables/bezier.csv"
     return tables
 
 
