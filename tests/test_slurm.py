@@ -230,7 +230,9 @@ def test_smoke_preset_through_the_slurm_profile_matches_a_local_run(cluster, tmp
     monkeypatch.undo()
     log = result.stdout + result.stderr
     slurm_seconds = time.monotonic() - started
-    assert re.search(r"\b36 of 36 steps \(100%\) done", log) or "(100%) done" in log, log[-3000:]
+    done = re.search(r"\b(\d+) of \1 steps \(100%\) done", log)
+    assert done, log[-3000:]
+    steps = int(done.group(1))
 
     # Every job went through SLURM: its id in Snakemake's log, COMPLETED in squeue, a kept log.
     submitted = set(re.findall(r"SLURM jobid (\d+)", log))
@@ -249,8 +251,9 @@ def test_smoke_preset_through_the_slurm_profile_matches_a_local_run(cluster, tmp
     groups = [p.stem for p in logs.values() if p.parent.name.startswith("group_") and p.parent.name.endswith("_path")]
     assert len(groups) == 1, f"the 12 path jobs were not bundled into one group job: {sorted(logs.values())}"
     assert int(jobs[groups[0]]["cpus"]) == NODE_CPUS, jobs[groups[0]]
-    # Fewer SLURM jobs than Snakemake jobs: the 12 path jobs of the smoke preset share one.
-    assert len(submitted) < 35
+    # Fewer SLURM jobs than Snakemake jobs (rule all runs locally): the 12 path jobs of the
+    # smoke preset share one (a retried job would add an id, so no exact count).
+    assert len(submitted) < steps - 1, (len(submitted), steps)
 
     local = copy_workflow(tmp_path / "local")
     snakemake(local, "--configfile", "presets/smoke.yaml")
