@@ -41,7 +41,7 @@ from pathlib import Path
 
 import torch
 
-from topography.config import load_config
+from topography.config import load_config, run_settings
 from topography.data import load_dataset
 from topography.landscape import NetworkLandscape
 from topography.models import build_network
@@ -138,7 +138,7 @@ def measure(config: dict, n_train: int, epochs: int, steps: int, threads: int) -
         row = {"measured_images": sizes["train"] + sizes["test"], "path_images": sizes["train"],
                "points": config["paths"]["points"]}
         for optimizer in config["optimizers"]:
-            seconds = training.seconds_per_epoch(net, optimizer, train, test, config["train"][optimizer], epochs)
+            seconds = training.seconds_per_epoch(net, optimizer, train, test, run_settings(config, name, optimizer), epochs)
             row[f"{optimizer}_seconds"] = seconds
             row[optimizer] = seconds / (sizes["train"] + sizes["test"])  # per image (train + test)
         row["path_seconds"] = seconds_per_path_step(net, train, config["paths"], steps)
@@ -166,7 +166,8 @@ def estimate(config: dict, per_rule: Counter, jobs: list, units: dict) -> list[d
     for (rule, network, kind), n in sorted(counts.items()):
         u = units[network]
         if rule == "train":
-            per_job_units = config["train"]["lbfgs"]["max_iterations"] if kind == "lbfgs" else config["train"]["sgd"]["epochs"]
+            settings = run_settings(config, network, kind)
+            per_job_units = settings["max_iterations"] if kind == "lbfgs" else settings["epochs"]
             seconds = per_job_units * u[kind] * images["train"]
             unit = f"{u[kind] * images['train']:.3g} s/{'iteration' if kind == 'lbfgs' else 'epoch'}"
         else:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import torch
 
-from topography.config import load_config
+from topography.config import load_config, run_settings
 from topography.data import load_dataset
 from topography.landscape import NetworkLandscape
 from topography.models import build_network
@@ -54,8 +54,8 @@ def main():
         chunk = config["train"]["chunk_size"]
         train = NetworkLandscape(net, *map(torch.as_tensor, data["train"]), chunk)
         test = NetworkLandscape(net, *map(torch.as_tensor, data["test"]), chunk)
-        lbfgs = seconds_per_epoch(net, "lbfgs", train, test, config["train"]["lbfgs"], args.epochs)
-        sgd = seconds_per_epoch(net, "sgd", train, test, config["train"]["sgd"], args.epochs)
+        lbfgs = seconds_per_epoch(net, "lbfgs", train, test, run_settings(config, name, "lbfgs"), args.epochs)
+        sgd = seconds_per_epoch(net, "sgd", train, test, run_settings(config, name, "sgd"), args.epochs)
         rows.append(dict(network=name, seconds_per_lbfgs_iteration=lbfgs, seconds_per_sgd_epoch=sgd,
                          ratio=lbfgs / sgd))
         print(f"{name:12} {lbfgs:14.3f} {sgd:12.3f} {lbfgs / sgd:11.2f}", flush=True)

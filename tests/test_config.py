@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from topography.config import ConfigError, load_config, validate_config
+from topography.config import ConfigError, load_config, run_settings, validate_config
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -28,4 +28,25 @@ def test_a_bad_value_is_named_by_its_key():
     config = load_config(ROOT / "config.yaml")
     config["paths"]["points"] = 2
     with pytest.raises(ConfigError, match="paths.points"):
+        validate_config(config)
+
+
+def test_sgd_epochs_per_network_resolve_to_each_runs_count():
+    config = load_config(ROOT / "config.yaml")
+    config["train"]["sgd"]["epochs"] = {"fcp": 7, "lenet": 8, "autoencoder": 9, "lstm": 10}
+    validate_config(config)
+    assert [run_settings(config, n, "sgd")["epochs"] for n in ("fcp", "lenet", "autoencoder", "lstm")] == [7, 8, 9, 10]
+    assert config["train"]["sgd"]["epochs"]["fcp"] == 7  # the config itself is not touched
+    config["train"]["sgd"]["epochs"] = 5
+    assert run_settings(config, "lstm", "sgd")["epochs"] == 5
+    assert run_settings(config, "lstm", "lbfgs") == config["train"]["lbfgs"]
+
+
+def test_sgd_epochs_per_network_must_cover_every_network():
+    config = load_config(ROOT / "config.yaml")
+    config["train"]["sgd"]["epochs"] = {"fcp": 7}
+    with pytest.raises(ConfigError, match=r"train.sgd.epochs: no epoch count for lenet, autoencoder, lstm"):
+        validate_config(config)
+    config["train"]["sgd"]["epochs"] = {"fcp": 7, "lenet": 8, "autoencoder": 9, "lstm": 10, "resnet": 3}
+    with pytest.raises(ConfigError, match="train.sgd.epochs"):
         validate_config(config)

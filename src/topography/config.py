@@ -58,6 +58,16 @@ def validate_config(config: dict, schema_path: str | Path = SCHEMA) -> None:
     _check_consistency(config)
 
 
+def run_settings(config: dict, network: str, optimizer: str) -> dict:
+    """The settings one training run gets: the optimizer's section, with SGD's ``epochs``
+    resolved to this network's count where it is given per network (the networks converge
+    at very different rates under one fixed learning rate)."""
+    settings = dict(config["train"][optimizer])
+    if isinstance(settings.get("epochs"), dict):
+        settings["epochs"] = settings["epochs"][network]
+    return settings
+
+
 def _check_consistency(config: dict) -> None:
     """Rules that span several keys, which a schema cannot express."""
     data = config["data"]
@@ -75,6 +85,14 @@ def _check_consistency(config: dict) -> None:
             f"select.n_best: {config['select']['n_best']} runs cannot be selected from "
             f"train.seeds = {config['train']['seeds']} runs per optimizer"
         )
+    epochs = config["train"]["sgd"]["epochs"]
+    if isinstance(epochs, dict) and "sgd" in config["optimizers"]:
+        missing = [n for n in config["networks"] if n not in epochs]
+        if missing:
+            raise ConfigError(
+                f"train.sgd.epochs: no epoch count for {', '.join(missing)}; give one per network "
+                "in config.networks, or one number for all"
+            )
     if data["source"] == "idx" and "idx_dir" not in data:
         raise ConfigError("data.idx_dir: required with source 'idx'")
     curvature = config["curvature"]

@@ -9,7 +9,7 @@ sys.path.insert(0, SRC)
 os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (SRC, os.environ.get("PYTHONPATH")) if p)
 
 from topography.barriers import draw_pairs  # noqa: E402
-from topography.config import validate_config  # noqa: E402
+from topography.config import run_settings, validate_config  # noqa: E402
 
 # Before any job: a bad value stops here with the key and what is allowed.
 validate_config(config)

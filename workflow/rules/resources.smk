@@ -38,7 +38,7 @@ def memory_mb(*splits, attempt=1):
 
 
 def train_runtime(wildcards, attempt):
-    settings = config["train"][wildcards.optimizer]
+    settings = run_settings(config, wildcards.network, wildcards.optimizer)
     units = settings["max_iterations"] if wildcards.optimizer == "lbfgs" else settings["epochs"]
     per_image = SECONDS_PER_IMAGE[wildcards.optimizer][wildcards.network]
     return minutes(units * per_image * (n_images("train") + n_images("test")), attempt)

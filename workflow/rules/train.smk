@@ -11,7 +11,7 @@ rule train:
         test_meta="results/train/{network}/{optimizer}/seed{seed}/test.json",
     params:
         model=config["model"],
-        settings=lambda wildcards: config["train"][wildcards.optimizer],
+        settings=lambda wildcards: run_settings(config, wildcards.network, wildcards.optimizer),
         chunk_size=config["train"]["chunk_size"],
         device=config["device"],
     log:
