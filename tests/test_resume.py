@@ -202,3 +202,29 @@ def test_key_follows_settings_and_data_bytes(tmp_path):
     assert Checkpoint(tmp_path / "c.safetensors", 1, "b").load() is None
     tensors, state = Checkpoint(tmp_path / "c.safetensors", 1, "a").load()
     assert state == {"epoch": 1} and torch.equal(tensors["w"], torch.zeros(3))
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "lbfgs"])
+def test_autoencoder_resumes_with_its_nan_accuracy(data, tmp_path, optimizer, capsys):
+    """A shorter run leaves its state at epoch 4; a longer run with the same key goes on from
+    there and matches one never stopped (the autoencoder's accuracy column is all NaN)."""
+    from topography.data import load_prepared
+    from topography.landscape import NetworkLandscape
+    from topography.models import build_network
+    from topography.train import train_run
+
+    net = build_network("autoencoder")
+    train, test = (NetworkLandscape(net, *load_prepared(data / f"{s}.safetensors")[:2]) for s in ("train", "test"))
+    cap = "epochs" if optimizer == "sgd" else "max_iterations"
+    short, full = dict(SETTINGS[optimizer], **{cap: 5}), dict(SETTINGS[optimizer], **{cap: 9})
+    path = tmp_path / "run.safetensors"
+    train_run(net, optimizer, 0, train, test, short, progress=False, checkpoint=Checkpoint(path, 2, "k"))
+    assert saved_state(path)["epoch"] == 4
+    resumed = train_run(net, optimizer, 0, train, test, full, progress=False, checkpoint=Checkpoint(path, 0, "k"))
+    assert "at epoch 4" in capsys.readouterr().err
+    plain = train_run(net, optimizer, 0, train, test, full, progress=False)
+    assert resumed.history.accuracy.isna().all()
+    assert resumed.history.to_csv() == plain.history.to_csv()
+    for kind in ("best_train", "best_test"):
+        a, b = getattr(resumed, kind), getattr(plain, kind)
+        assert (a.loss, a.epoch) == (b.loss, b.epoch) and torch.equal(a.weights, b.weights)
