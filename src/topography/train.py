@@ -169,9 +169,9 @@ def train_run(
         w = tensors["w"].to(device)
         torch.set_rng_state(tensors["rng.torch"])
         stepper.load_state_dict({k.split(".", 1)[1]: v.to(device) for k, v in tensors.items() if k.startswith("optimizer.")})
-        for k, (loss, epoch) in state["best"].items():
+        for k, (loss, at) in state["best"].items():
             weights = tensors.get(f"best.{k}")
-            best[k] = Best(loss, epoch, None if weights is None else weights.to(device))
+            best[k] = Best(loss, at, None if weights is None else weights.to(device))
         rows.extend(state["rows"])
         train_losses.extend(row["loss"] for row in rows if row["split"] == "train")
         log(f"resuming from {checkpoint.path} at epoch {start}")
