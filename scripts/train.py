@@ -15,4 +15,8 @@ with job(snakemake.log[0], snakemake.threads):
         settings=snakemake.params.settings,
         chunk_size=snakemake.params.chunk_size,
         device=snakemake.params.device,
+        checkpoint=snakemake.params.checkpoint,
+        # Read from the config, not a param: how often the state is saved changes no result,
+        # so changing it must not make Snakemake redo finished runs (params trigger reruns).
+        checkpoint_every=snakemake.config["train"]["checkpoint_every"],
     )

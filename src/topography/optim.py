@@ -243,6 +243,26 @@ class LBFGSGSS:
         self._prev_w: Optional[torch.Tensor] = None
         self._prev_g: Optional[torch.Tensor] = None
 
+    def state_dict(self) -> dict[str, torch.Tensor]:
+        """The state that carries over between iterations (pair history, previous w and g),
+        as named tensors, for a checkpoint."""
+        state = {}
+        for i, (s, y) in enumerate(zip(self.s_list, self.y_list)):
+            state[f"s.{i}"], state[f"y.{i}"] = s, y
+        if self._prev_w is not None:
+            state["prev_w"], state["prev_g"] = self._prev_w, self._prev_g
+        return state
+
+    def load_state_dict(self, state: dict[str, torch.Tensor]) -> None:
+        """Take up the state saved by :meth:`state_dict`; the next step is the one the
+        saving optimizer would have taken."""
+        self.reset()
+        pairs = sum(1 for name in state if name.startswith("s."))
+        self.s_list = [state[f"s.{i}"] for i in range(pairs)]
+        self.y_list = [state[f"y.{i}"] for i in range(pairs)]
+        self._prev_w = state.get("prev_w")
+        self._prev_g = state.get("prev_g")
+
     def _clear_history(self) -> None:
         self.s_list.clear()
         self.y_list.clear()

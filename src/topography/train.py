@@ -14,10 +14,14 @@ Runs are trained out, as the paper's are, and say why they stopped (``stop_reaso
 L-BFGS-GSS stops as soon as its rule holds, with ``max_iterations`` as the cap. SGD runs
 its fixed number of epochs at a fixed rate (plain SGD, as in the paper); its rule is read
 on the finished history, so a plateau early on does not end it.
+
+A run given a :class:`~topography.checkpoint.Checkpoint` saves its whole state every few
+epochs and on SIGTERM, and a rerun resumes from it with results identical to the bit.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
 from dataclasses import dataclass, field
 
@@ -25,6 +29,7 @@ import pandas as pd
 import torch
 from tqdm import tqdm
 
+from .checkpoint import Checkpoint, Interrupted, StopSignal, log, run_key
 from .landscape import NetworkLandscape
 from .models import FlatNetwork
 from .optim import LBFGSGSS
@@ -108,18 +113,24 @@ def train_run(
     test: NetworkLandscape,
     settings: dict,
     progress: bool = True,
+    checkpoint: Checkpoint | None = None,
 ) -> RunResult:
     """Train ``net`` from the initialisation drawn from ``seed``.
 
     ``settings`` is the optimizer's config section: for "sgd" lr, momentum, batch_size,
     epochs, stop; for "lbfgs" max_iterations, history, initial_fraction, budget, tol, stop.
     ``stop`` holds the :class:`StoppingRule`'s loss_floor, window and rel_tol.
+
+    With a ``checkpoint``, the run starts from its saved state when there is one for these
+    settings, saves its state every ``checkpoint.every`` epochs, and on SIGTERM saves it at
+    the end of the epoch and raises :class:`Interrupted`. A resumed run ends with the same
+    numbers, bit for bit, as one that was never stopped.
     """
     device = train.x.device
     w = net.init_vector(seed).to(device)
     rows: list[dict] = []
     train_losses: list[float] = []
-    best_train, best_test = Best(), Best()
+    best = {"train": Best(), "test": Best()}
     rule = StoppingRule.from_settings(settings)
 
     def record(epoch: int, w: torch.Tensor) -> float:
@@ -127,35 +138,67 @@ def train_run(
         test_loss, test_acc = evaluate(test, w)
         rows.append(dict(epoch=epoch, split="train", loss=train_loss, accuracy=train_acc))
         rows.append(dict(epoch=epoch, split="test", loss=test_loss, accuracy=test_acc))
-        best_train.update(train_loss, epoch, w)
-        best_test.update(test_loss, epoch, w)
+        best["train"].update(train_loss, epoch, w)
+        best["test"].update(test_loss, epoch, w)
         train_losses.append(train_loss)
         return train_loss
 
-    record(0, w)
     if optimizer == "sgd":
         epochs, stops_early = settings["epochs"], False
-        stepper = _sgd_epochs(net, w, train, settings, seed)
+        stepper = _SGDEpochs(net, w, train, settings, seed)
     elif optimizer == "lbfgs":
         epochs, stops_early = settings["max_iterations"], True
-        stepper = _lbfgs_iterations(w, train, settings)
+        stepper = _LBFGSIterations(train, settings)
     else:
         raise ValueError(f"unknown optimizer {optimizer!r}; expected 'sgd' or 'lbfgs'")
 
-    stop_reason, epoch = None, 0
-    bar = tqdm(total=epochs, desc=f"{net.name}/{optimizer}/seed{seed}", disable=not progress, mininterval=2.0)
-    for epoch, w in enumerate(stepper, start=1):
-        train_loss = record(epoch, w) if w is not None else math.nan
-        bar.update(1)
-        bar.set_postfix(train_loss=f"{train_loss:.4g}")
-        if w is None or not math.isfinite(train_loss):
-            stop_reason = "diverged"
-            break
-        if stops_early and rule.converged(train_losses):
-            stop_reason = "converged"
-            break
-        if epoch >= epochs:
-            break
+    def save(epoch: int, w: torch.Tensor, reason: str) -> None:
+        tensors = {"w": w, "rng.torch": torch.get_rng_state()}
+        tensors.update({f"optimizer.{k}": v for k, v in stepper.state_dict().items()})
+        tensors.update({f"best.{k}": b.weights for k, b in best.items() if b.weights is not None})
+        records = {k: [b.loss, b.epoch] for k, b in best.items()}
+        checkpoint.save(tensors, dict(epoch=epoch, rows=rows, best=records, reason=reason))
+
+    start = 0
+    saved = checkpoint.load() if checkpoint is not None else None
+    if saved is None:
+        record(0, w)
+    else:
+        tensors, state = saved
+        start = int(state["epoch"])
+        w = tensors["w"].to(device)
+        torch.set_rng_state(tensors["rng.torch"])
+        stepper.load_state_dict({k.split(".", 1)[1]: v.to(device) for k, v in tensors.items() if k.startswith("optimizer.")})
+        for k, (loss, at) in state["best"].items():
+            weights = tensors.get(f"best.{k}")
+            best[k] = Best(loss, at, None if weights is None else weights.to(device))
+        rows.extend(state["rows"])
+        train_losses.extend(row["loss"] for row in rows if row["split"] == "train")
+        log(f"resuming from {checkpoint.path} at epoch {start}")
+
+    stop_reason, epoch = None, start
+    bar = tqdm(total=epochs, initial=start, desc=f"{net.name}/{optimizer}/seed{seed}", disable=not progress, mininterval=2.0)
+    with StopSignal() if checkpoint is not None else contextlib.nullcontext() as stop:
+        for epoch in range(start + 1, epochs + 1):
+            w = stepper.step(w)
+            train_loss = record(epoch, w) if w is not None else math.nan
+            bar.update(1)
+            bar.set_postfix(train_loss=f"{train_loss:.4g}")
+            if w is None or not math.isfinite(train_loss):
+                stop_reason = "diverged"
+                break
+            if stops_early and rule.converged(train_losses):
+                stop_reason = "converged"
+                break
+            if epoch >= epochs:
+                break
+            if checkpoint is not None and (stop.requested or checkpoint.due(epoch)):
+                save(epoch, w, "signal" if stop.requested else "every")
+                if stop.requested:
+                    bar.close()
+                    message = f"stopped by SIGTERM after epoch {epoch}; state saved to {checkpoint.path}, a rerun resumes"
+                    log(message)
+                    raise Interrupted(message)
     bar.close()
     if stop_reason is None:  # the cap or the fixed epoch count was reached
         stop_reason = "converged" if rule.converged(train_losses) else "budget"
@@ -165,52 +208,71 @@ def train_run(
     history.insert(0, "optimizer", optimizer)
     history.insert(0, "network", net.name)
     history["stop_reason"] = stop_reason
-    return RunResult(history, best_train, best_test, stop_reason, epoch)
+    return RunResult(history, best["train"], best["test"], stop_reason, epoch)
 
 
-def _sgd_epochs(net: FlatNetwork, w: torch.Tensor, train: NetworkLandscape, settings: dict, seed: int):
+class _SGDEpochs:
     """Plain mini-batch SGD (optional heavy-ball momentum), reshuffled every epoch.
 
-    Yields the weights after each epoch, or None once they stop being finite.
+    ``step(w)`` runs one epoch and returns the weights after it, or None once they stop
+    being finite. The state between epochs is the velocity and the data-order generator.
     """
-    lr, momentum, batch = settings["lr"], settings.get("momentum", 0.0), settings["batch_size"]
-    generator = torch.Generator().manual_seed(seed)
-    velocity = torch.zeros_like(w)
-    while True:
-        order = torch.randperm(train.n, generator=generator).to(w.device)
-        for start in range(0, train.n, batch):
-            idx = order[start : start + batch]
+
+    def __init__(self, net: FlatNetwork, w: torch.Tensor, train: NetworkLandscape, settings: dict, seed: int):
+        self.net, self.train = net, train
+        self.lr, self.momentum = settings["lr"], settings.get("momentum", 0.0)
+        self.batch = settings["batch_size"]
+        self.generator = torch.Generator().manual_seed(seed)
+        self.velocity = torch.zeros_like(w)
+
+    def step(self, w: torch.Tensor) -> torch.Tensor | None:
+        net, train = self.net, self.train
+        order = torch.randperm(train.n, generator=self.generator).to(w.device)
+        for start in range(0, train.n, self.batch):
+            idx = order[start : start + self.batch]
             w.requires_grad_(True)
             loss = net.loss(w, train.x[idx], train.y[idx])
             (grad,) = torch.autograd.grad(loss, w)
             with torch.no_grad():
-                velocity.mul_(momentum).add_(grad)
-                w = w.detach() - lr * velocity
-        if not torch.isfinite(w).all():
-            yield None
-            return
-        yield w
+                self.velocity.mul_(self.momentum).add_(grad)
+                w = w.detach() - self.lr * self.velocity
+        return w if torch.isfinite(w).all() else None
+
+    def state_dict(self) -> dict[str, torch.Tensor]:
+        return {"velocity": self.velocity, "generator": self.generator.get_state()}
+
+    def load_state_dict(self, state: dict[str, torch.Tensor]) -> None:
+        self.velocity = state["velocity"]
+        self.generator.set_state(state["generator"].cpu())
 
 
-def _lbfgs_iterations(w: torch.Tensor, train: NetworkLandscape, settings: dict):
-    """Full-batch L-BFGS-GSS; yields the weights after each iteration, None on divergence."""
-    optimizer = LBFGSGSS(
-        train.loss,
-        train.loss_and_grad,
-        history=settings["history"],
-        initial_fraction=settings["initial_fraction"],
-        budget=settings["budget"],
-        tol=settings["tol"],
-    )
-    resets = 0
-    while True:
-        info = optimizer.step(w)
-        w = info.w
-        resets = resets + 1 if info.nonfinite else 0
-        if resets >= MAX_CONSECUTIVE_RESETS or not torch.isfinite(w).all():
-            yield None
-            return
-        yield w
+class _LBFGSIterations:
+    """Full-batch L-BFGS-GSS; ``step(w)`` is one iteration, None on divergence."""
+
+    def __init__(self, train: NetworkLandscape, settings: dict):
+        self.optimizer = LBFGSGSS(
+            train.loss,
+            train.loss_and_grad,
+            history=settings["history"],
+            initial_fraction=settings["initial_fraction"],
+            budget=settings["budget"],
+            tol=settings["tol"],
+        )
+        self.resets = 0
+
+    def step(self, w: torch.Tensor) -> torch.Tensor | None:
+        info = self.optimizer.step(w)
+        self.resets = self.resets + 1 if info.nonfinite else 0
+        if self.resets >= MAX_CONSECUTIVE_RESETS or not torch.isfinite(info.w).all():
+            return None
+        return info.w
+
+    def state_dict(self) -> dict[str, torch.Tensor]:
+        return dict(self.optimizer.state_dict(), resets=torch.tensor(self.resets))
+
+    def load_state_dict(self, state: dict[str, torch.Tensor]) -> None:
+        self.resets = int(state.pop("resets"))
+        self.optimizer.load_state_dict(state)
 
 
 def train_job(
@@ -225,11 +287,18 @@ def train_job(
     settings: dict,
     chunk_size: int,
     device: str = "auto",
+    checkpoint: str | None = None,
+    checkpoint_every: int = 0,
 ) -> RunResult:
     """The ``train`` rule: read the prepared data, train, write history and both weights.
 
     ``outputs`` maps history / train / test to file paths. The weights' sidecars carry the
     run's provenance; nothing in them depends on wall time, so reruns are byte-identical.
+
+    ``checkpoint`` is where the run keeps its state (outside the rule's outputs, so that
+    Snakemake leaves it when the job fails): saved every ``checkpoint_every`` epochs (0:
+    only on SIGTERM), resumed by a rerun with the same settings, data and code, and removed
+    once the outputs are written. None: no checkpoint.
     """
     from .data import load_prepared
     from .io import save_vector, write_csv
@@ -242,7 +311,13 @@ def train_job(
     for split, path in (("train", train_data), ("test", test_data)):
         x, y, _ = load_prepared(path)
         landscapes[split] = NetworkLandscape(net, x.to(dev), y.to(dev), chunk_size)
-    result = train_run(net, optimizer, seed, landscapes["train"], landscapes["test"], settings)
+    state = None
+    if checkpoint is not None:
+        # Everything that shapes the run's numbers; how often it is saved does not.
+        run = dict(network=network, optimizer=optimizer, seed=seed, model=model, settings=settings,
+                   chunk_size=chunk_size, device=str(dev))
+        state = Checkpoint(checkpoint, checkpoint_every, run_key(run, [train_data, test_data]))
+    result = train_run(net, optimizer, seed, landscapes["train"], landscapes["test"], settings, checkpoint=state)
 
     hashed = {"model": model, "optimizer": optimizer, "settings": settings}
     base = provenance(
@@ -264,4 +339,6 @@ def train_job(
         # marked diverged and the select stage leaves it out.
         weights = best.weights if best.weights is not None else net.init_vector(seed)
         save_vector(outputs[kind], weights.cpu().numpy(), dict(base, kind=kind, epoch=best.epoch))
+    if state is not None:
+        state.remove()  # the outputs are complete: nothing left to resume
     return result

@@ -2,7 +2,7 @@ rule train:
     input:
         train="results/data/train.safetensors",
         test="results/data/test.safetensors",
-        code=code("train", "optim", "landscape", "models", "data", "io", "provenance", "runtime"),
+        code=code("train", "optim", "checkpoint", "landscape", "models", "data", "io", "provenance", "runtime"),
     output:
         history="results/train/{network}/{optimizer}/seed{seed}/history.csv",
         train="results/train/{network}/{optimizer}/seed{seed}/train.safetensors",
@@ -14,6 +14,9 @@ rule train:
         settings=lambda wildcards: run_settings(config, wildcards.network, wildcards.optimizer),
         chunk_size=config["train"]["chunk_size"],
         device=config["device"],
+        # The run's saved state, outside the outputs so that Snakemake keeps it when the job
+        # fails or is killed; a rerun resumes from it, and removes it once the outputs exist.
+        checkpoint="results/.checkpoints/train/{network}/{optimizer}/seed{seed}.safetensors",
     log:
         "logs/train/{network}/{optimizer}/seed{seed}.log",
     benchmark:
