@@ -1,4 +1,4 @@
-"""Barrier heights between pairs of solutions: which pairs, the tidy table, the figures.
+"""Barrier heights between pairs of solutions: the tidy tables and the figures.
 
 Paper figure 4 (training landscape, four sets) and figure S2 (test landscape, the two
 test sets) are histograms of the heights H of the paths FourierPathFinder found between
@@ -12,8 +12,8 @@ from typing import Iterable, Mapping
 import numpy as np
 import pandas as pd
 
-from .models import NETWORKS
-from .style import KINDS, NETWORK_LABELS, SET_COLORS, SET_LABELS, SETS, plt, save_figure
+from .design import LANDSCAPES, ORDER, SETS
+from .style import NETWORK_LABELS, SET_COLORS, SET_LABELS, plt, save_figure
 
 BARRIER_COLUMNS = (
     "network", "landscape", "set", "pair", "i", "j", "height", "straight_height", "length", "seconds"
@@ -22,20 +22,6 @@ PROFILE_COLUMNS = ("network", "landscape", "set", "pair", "t", "loss", "straight
 HEIGHT_COLUMNS = ("network", "landscape", "set", "pair", "step", "height")
 # Histograms switch to logarithmic bins when the heights span more than this factor.
 LOG_SCALE_RATIO = 100.0
-
-
-def draw_pairs(n_vectors: int, n_pairs: int, seed: int) -> list[tuple[int, int]]:
-    """``n_pairs`` distinct pairs (i, j), i < j, of a set of ``n_vectors``, seeded.
-
-    All pairs are shuffled by the seed and the first ``n_pairs`` taken, so a larger
-    ``n_pairs`` keeps the pairs of a smaller one. When fewer distinct pairs exist than
-    asked for, all of them are returned.
-    """
-    if n_vectors < 0 or n_pairs < 0:
-        raise ValueError(f"n_vectors = {n_vectors} and n_pairs = {n_pairs} must be >= 0")
-    i, j = np.triu_indices(n_vectors, k=1)
-    order = np.random.default_rng(seed).permutation(len(i))[:n_pairs]
-    return [(int(i[k]), int(j[k])) for k in order]
 
 
 def heights_converged(heights, tol: float) -> bool | None:
@@ -108,7 +94,7 @@ def _pick(record: Mapping, keys) -> dict:
 
 def _sorted(table: pd.DataFrame, then: list[str]) -> pd.DataFrame:
     """Rows in the paper's order of networks, landscapes and sets (unknown names last)."""
-    order = {"network": NETWORKS, "landscape": KINDS, "set": SETS}
+    order = {c: ORDER[c] for c in ("network", "landscape", "set")}
     keys = {col: table[col].map(lambda v, names=names: _rank(v, names)) for col, names in order.items()}
     ranked = table.assign(**{f"_{c}": k for c, k in keys.items()})
     ranked = ranked.sort_values([f"_{c}" for c in order] + list(order) + then, kind="stable")
@@ -172,7 +158,7 @@ def plot_barrier_budget(heights: pd.DataFrame, *paths) -> None:
         raise ValueError("no per-step path heights to plot (paths run with mini-batches record none)")
     heights = _sorted(heights, ["pair", "step"])
     networks = list(dict.fromkeys(heights["network"]))
-    landscapes = [k for k in KINDS if k in set(heights["landscape"])]
+    landscapes = [k for k in LANDSCAPES if k in set(heights["landscape"])]
     fig, axes = plt.subplots(len(landscapes), len(networks), figsize=(3.6 * len(networks), 3.0 * len(landscapes)),
                              squeeze=False, layout="constrained")
     for row, landscape in zip(axes, landscapes):

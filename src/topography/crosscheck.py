@@ -15,7 +15,6 @@ reruns only its own jobs.
 
 from __future__ import annotations
 
-import zlib
 from typing import Iterable, Mapping
 
 import pandas as pd
@@ -23,23 +22,16 @@ import torch
 from tqdm import tqdm
 
 from .data import load_prepared
+from .design import ORDER, name_seed
 from .io import read_json, write_csv, write_json
 from .landscape import NetworkLandscape
-from .models import NETWORKS, build_network
+from .models import build_network
 from .provenance import provenance
 from .runtime import resolve_device
 from .sets import load_set
 
-SET_ORDER = ("lbfgs-train", "lbfgs-test", "sgd-train", "sgd-test")
-LANDSCAPE_ORDER = ("train", "test")
 CURVATURE_KEYS = ("eigenvalues", "lanczos_iterations", "probes", "chunk_size")
 BEZIER_KEYS = ("steps", "lr", "samples_per_step")
-
-
-def name_seed(seed: int, *names) -> int:
-    """A seed derived from the master seed and names (not list positions), so that adding
-    a set or a network changes no other draw."""
-    return (seed * 1_000_003 + zlib.crc32("/".join(map(str, names)).encode())) % 2**63
 
 
 def _landscape(network: str, data_path: str, model: dict, chunk_size: int, device: str):
@@ -174,7 +166,7 @@ def bezier_table_job(*, bezier: list[str], fourier: list[str], outputs: Mapping[
 
 def _ordered(table: pd.DataFrame, then: list[str]) -> pd.DataFrame:
     """Rows in the paper's order of networks, landscapes and sets (unknown names last)."""
-    order = {"network": NETWORKS, "landscape": LANDSCAPE_ORDER, "set": SET_ORDER}
+    order = {c: ORDER[c] for c in ("network", "landscape", "set")}
     ranks = {f"_{c}": table[c].map(lambda v, names=names: names.index(v) if v in names else len(names))
              for c, names in order.items()}
     table = table.assign(**ranks).sort_values(list(ranks) + list(order) + then, kind="stable")

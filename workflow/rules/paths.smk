@@ -61,9 +61,9 @@ rule barrier_figure:
     output:
         **figure("{figure}_barriers", "barriers", "Paths"),
     params:
-        landscape=lambda wildcards: {"fig4": "train", "figS2": "test"}[wildcards.figure],
+        landscape=lambda wildcards: BARRIER_FIGURES[wildcards.figure],
     wildcard_constraints:
-        figure="fig4|figS2",
+        figure="|".join(BARRIER_FIGURES),
     log:
         "logs/figures/{figure}_barriers.log",
     benchmark:
