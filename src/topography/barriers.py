@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from .design import LANDSCAPES, ORDER, SETS
+from .io import read_json, write_csv
 from .style import NETWORK_LABELS, SET_COLORS, SET_LABELS, plt, save_figure
 
 BARRIER_COLUMNS = (
@@ -190,3 +191,24 @@ def _legend_entries(axes) -> tuple[list, list[str]]:
     order = [SET_LABELS[s] for s in SETS if SET_LABELS[s] in entries]
     order += [label for label in entries if label not in order]
     return [entries[label] for label in order], order
+
+
+# ---------------------------------------------------------------------------------------
+# the jobs of the barrier_table, barrier_figure and barrier_budget_figure rules
+
+
+def barrier_table_job(*, paths: list[str], outputs: dict, converged_tol: float) -> None:
+    """The ``barrier_table`` rule: every pair's height (and whether it converged), every
+    path's loss profile, and every path's height after each step."""
+    records = [read_json(p) for p in paths]
+    write_csv(outputs["barriers"], collect_barriers(records, converged_tol))
+    write_csv(outputs["profiles"], collect_profiles(records))
+    write_csv(outputs["heights"], collect_heights(records))
+
+
+def barrier_budget_figure_job(*, heights: str, figure_paths: list[str]) -> None:
+    plot_barrier_budget(pd.read_csv(heights), *figure_paths)
+
+
+def barrier_figure_job(*, barriers: str, landscape: str, figure_paths: list[str]) -> None:
+    plot_barriers(pd.read_csv(barriers), landscape, *figure_paths)

@@ -28,7 +28,7 @@ from tqdm import tqdm
 from .landscape import NetworkLandscape
 from .models import FlatNetwork
 from .optim import LBFGSGSS
-from .runtime import resolve_device
+from .device import resolve_device
 
 # L-BFGS-GSS resets its history on a non-finite loss; this many resets in a row and the
 # run is given up as diverged (it cannot recover from a point where the loss is NaN).

@@ -11,6 +11,7 @@ os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (SRC, os.environ.get("PYTH
 
 from topography import design  # noqa: E402
 from topography.config import validate_config  # noqa: E402
+from topography.imports import code_files  # noqa: E402
 
 # Before any job: a bad value stops here with the key and what is allowed.
 validate_config(config)
@@ -29,10 +30,13 @@ wildcard_constraints:
     set="|".join(SETS),
 
 
-def code(*modules):
-    """The package modules a rule runs. As inputs, editing one makes Snakemake redo that
-    rule and everything downstream of it, and nothing upstream."""
-    return [f"src/topography/{module}.py" for module in modules]
+def code(script, *notebooks):
+    """The package modules that scripts/{script}.py (and ``notebooks``) run: the import
+    closure, read with ast when the DAG is built. As inputs, editing one makes Snakemake
+    redo the rules that run it and everything downstream of them, and nothing else."""
+    base = Path(workflow.basedir)
+    sources = [base / "scripts" / f"{script}.py", *(base / n for n in notebooks)]
+    return code_files(sources, base / "src" / "topography", relative_to=base)
 
 
 def train_outputs(kind="history.csv"):
@@ -70,7 +74,6 @@ GEOMETRY_KINDS = list(design.GEOMETRY_KINDS)
 DISTANCE_FIGURES = design.DISTANCE_FIGURES
 KERNEL_PCA_FIGURES = design.KERNEL_PCA_FIGURES
 BARRIER_FIGURES = design.BARRIER_FIGURES
-FIGURE_CODE = code("plots", "style", "io")
 
 
 def figure(name, caption, category="Figures"):

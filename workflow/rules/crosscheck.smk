@@ -6,8 +6,7 @@ rule bezier:
     input:
         sets=lambda wildcards: [set_file(wildcards.network, s) for s in bezier_pairs(wildcards.network, wildcards.landscape)],
         data="results/data/{landscape}.safetensors",
-        code=code("crosscheck", "bezier", "pathfinder", "landscape", "models", "sets", "data", "io", "provenance",
-                  "runtime"),
+        code=code("bezier"),
     output:
         "results/bezier/{network}/{landscape}.json",
     params:
@@ -38,7 +37,7 @@ rule bezier_table:
     input:
         bezier=bezier_files(),
         fourier=bezier_fourier_files(),
-        code=code("crosscheck", "models", "io"),
+        code=code("bezier_table"),
     output:
         heights=report("results/tables/bezier.csv", caption="../report/bezier_table.rst", category="Tables"),
         profiles="results/tables/bezier_profiles.csv",
@@ -59,7 +58,7 @@ rule bezier_table:
 rule bezier_figure:
     input:
         table="results/tables/bezier.csv",
-        code=code("crosscheck_figures", "style", "io"),
+        code=code("figure_bezier"),
     output:
         **figure("bezier_vs_fourier", "bezier", "Paths"),
     log:

@@ -1,6 +1,6 @@
 rule data:
     input:
-        code=code("data", "io", "provenance"),
+        code=code("prepare_data"),
     output:
         train="results/data/train.safetensors",
         train_meta="results/data/train.json",

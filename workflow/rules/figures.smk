@@ -4,7 +4,7 @@
 rule loss_curves_figure:
     input:
         curves="results/tables/loss_curves.csv",
-        code=FIGURE_CODE,
+        code=code("figure_loss_curves"),
     output:
         **figure("fig2_loss_curves", "loss_curves", "Training"),
     log:
@@ -24,7 +24,7 @@ rule loss_curves_figure:
 rule distance_figure:
     input:
         distances="results/tables/distances.csv",
-        code=FIGURE_CODE,
+        code=code("figure_distances"),
     output:
         **figure("{figure}_distances", "distances", "Geometry"),
     params:
@@ -49,7 +49,7 @@ rule kernel_pca_figures:
     input:
         projections="results/tables/kernel_pca.csv",
         separation="results/tables/kernel_separation.csv",
-        code=FIGURE_CODE,
+        code=code("figure_kernel_pca"),
     output:
         **figure("{figure}_kernel_pca", "kernel_pca", "Geometry"),
         **{f"kernels_{k}": v for k, v in figure("{figure}_kernel_comparison", "kernel_comparison", "Geometry").items()},

@@ -2,7 +2,7 @@ rule path:
     input:
         set=lambda wildcards: set_file(wildcards.network, wildcards.set),
         data="results/data/{landscape}.safetensors",
-        code=code("paths", "pathfinder", "landscape", "models", "sets", "data", "io", "provenance", "runtime"),
+        code=code("path"),
     output:
         "results/paths/{network}/{landscape}/{set}/pair{pair}.json",
     params:
@@ -33,7 +33,7 @@ rule path:
 rule barrier_table:
     input:
         paths=path_files(),
-        code=code("paths", "barriers", "style", "models", "io"),
+        code=code("barrier_table"),
     output:
         barriers=report("results/tables/barriers.csv", caption="../report/barriers_table.rst", category="Tables"),
         profiles="results/tables/path_profiles.csv",
@@ -57,7 +57,7 @@ rule barrier_table:
 rule barrier_figure:
     input:
         barriers="results/tables/barriers.csv",
-        code=code("paths", "barriers", "style", "models", "io"),
+        code=code("figure_barriers"),
     output:
         **figure("{figure}_barriers", "barriers", "Paths"),
     params:
@@ -81,7 +81,7 @@ rule barrier_figure:
 rule barrier_budget_figure:
     input:
         heights="results/tables/path_heights.csv",
-        code=code("paths", "barriers", "style", "models", "io"),
+        code=code("figure_barrier_budget"),
     output:
         **figure("barrier_budget", "barrier_budget", "Paths"),
     log:
@@ -100,7 +100,7 @@ rule barrier_budget_figure:
 
 rule toy_paths:
     input:
-        code=code("paths", "toy", "pathfinder", "landscape", "style", "io"),
+        code=code("toy_paths"),
     output:
         heights=report("results/tables/toy_heights.csv", caption="../report/toy_table.rst", category="Paths"),
         **figure("fig3_toy_paths", "toy", "Paths"),

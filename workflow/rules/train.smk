@@ -2,7 +2,7 @@ rule train:
     input:
         train="results/data/train.safetensors",
         test="results/data/test.safetensors",
-        code=code("train", "optim", "landscape", "models", "data", "io", "provenance", "runtime"),
+        code=code("train"),
     output:
         history="results/train/{network}/{optimizer}/seed{seed}/history.csv",
         train="results/train/{network}/{optimizer}/seed{seed}/train.safetensors",
