@@ -14,6 +14,7 @@ from __future__ import annotations
 import ast
 import functools
 import json
+import sys
 from pathlib import Path
 
 PACKAGE = "topography"
@@ -84,3 +85,19 @@ def code_files(scripts, package_dir: str | Path, relative_to: str | Path | None 
     if relative_to is not None:
         files = [f.resolve().relative_to(Path(relative_to).resolve()) for f in files]
     return [str(f) for f in files]
+
+
+def third_party_imports(scripts, package_dir: str | Path) -> set[str]:
+    """The top-level names of the modules outside the standard library and the package that
+    ``scripts`` and the package modules they run import (what their environment must hold)."""
+    scripts = [scripts] if isinstance(scripts, (str, Path)) else list(scripts)
+    package_dir = Path(package_dir)
+    sources = [Path(s) for s in scripts] + [package_dir / f"{m}.py" for m in module_closure(scripts, package_dir)]
+    names = set()
+    for source in sources:
+        for node in ast.walk(ast.parse(_python_source(source), filename=str(source))):
+            if isinstance(node, ast.Import):
+                names.update(alias.name.split(".")[0] for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+                names.add(node.module.split(".")[0])
+    return {n for n in names if n not in sys.stdlib_module_names and n != PACKAGE}

@@ -2,7 +2,7 @@
 
 A landscape answers four questions, for one vector or for a batch of vectors (one per
 row): the loss, and the loss with its gradient. "The loss" is always the average over the
-whole data set (PAPER.md); the data are processed in chunks so that memory stays bounded
+whole data set (docs/method.md); the data are processed in chunks so that memory stays bounded
 for any data size, and per-chunk sums are added up before the single division by the
 number of images.
 

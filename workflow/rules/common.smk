@@ -19,7 +19,10 @@ validate_config(config)
 NETWORKS = config["networks"]
 OPTIMIZERS = config["optimizers"]
 SEEDS = list(range(config["train"]["seeds"]))
-ENV = "../../envs/topography.yaml"
+# The conda environment of each kind of rule (paths relative to the rule files).
+TORCH_ENV = "../../envs/torch.yaml"  # data, train, path, curvature, bezier, toy_paths
+ANALYSIS_ENV = "../../envs/analysis.yaml"  # select, geometry, tables, figures: no torch
+REPORT_ENV = "../../envs/report.yaml"
 SETS = design.sets_of(OPTIMIZERS)  # this config's solution sets, in the paper's order
 
 

@@ -28,7 +28,7 @@ rule bezier:
         mem_mb=4000,
         runtime=240,
     conda:
-        ENV
+        TORCH_ENV
     script:
         "../../scripts/bezier.py"
 
@@ -50,7 +50,7 @@ rule bezier_table:
         mem_mb=2000,
         runtime=10,
     conda:
-        ENV
+        ANALYSIS_ENV
     script:
         "../../scripts/bezier_table.py"
 
@@ -70,6 +70,6 @@ rule bezier_figure:
         mem_mb=2000,
         runtime=10,
     conda:
-        ENV
+        ANALYSIS_ENV
     script:
         "../../scripts/figure_bezier.py"

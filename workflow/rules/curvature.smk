@@ -21,7 +21,7 @@ rule curvature:
         mem_mb=4000,
         runtime=120,
     conda:
-        ENV
+        TORCH_ENV
     script:
         "../../scripts/curvature.py"
 
@@ -41,7 +41,7 @@ rule curvature_table:
         mem_mb=2000,
         runtime=10,
     conda:
-        ENV
+        ANALYSIS_ENV
     script:
         "../../scripts/curvature_table.py"
 
@@ -61,6 +61,6 @@ rule curvature_figure:
         mem_mb=2000,
         runtime=10,
     conda:
-        ENV
+        ANALYSIS_ENV
     script:
         "../../scripts/figure_curvature.py"

@@ -17,6 +17,6 @@ rule data:
         mem_mb=lambda wildcards, attempt: memory_mb("train", "test", attempt=attempt),
         runtime=lambda wildcards, attempt: 30 * attempt,
     conda:
-        ENV
+        TORCH_ENV
     script:
         "../../scripts/prepare_data.py"

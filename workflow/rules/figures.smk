@@ -16,7 +16,7 @@ rule loss_curves_figure:
         mem_mb=lambda wildcards, attempt: 2000 * attempt,
         runtime=lambda wildcards, attempt: 10 * attempt,
     conda:
-        ENV
+        ANALYSIS_ENV
     script:
         "../../scripts/figure_loss_curves.py"
 
@@ -40,7 +40,7 @@ rule distance_figure:
         mem_mb=lambda wildcards, attempt: 2000 * attempt,
         runtime=lambda wildcards, attempt: 10 * attempt,
     conda:
-        ENV
+        ANALYSIS_ENV
     script:
         "../../scripts/figure_distances.py"
 
@@ -66,6 +66,6 @@ rule kernel_pca_figures:
         mem_mb=lambda wildcards, attempt: 2000 * attempt,
         runtime=lambda wildcards, attempt: 10 * attempt,
     conda:
-        ENV
+        ANALYSIS_ENV
     script:
         "../../scripts/figure_kernel_pca.py"

@@ -15,7 +15,7 @@ rule geometry:
         mem_mb=lambda wildcards, attempt: 2000 * attempt,
         runtime=lambda wildcards, attempt: 30 * attempt,
     conda:
-        ENV
+        ANALYSIS_ENV
     script:
         "../../scripts/geometry.py"
 
@@ -47,6 +47,6 @@ rule tables:
         mem_mb=lambda wildcards, attempt: 2000 * attempt,
         runtime=lambda wildcards, attempt: 30 * attempt,
     conda:
-        ENV
+        ANALYSIS_ENV
     script:
         "../../scripts/tables.py"

@@ -25,7 +25,7 @@ rule path:
         runtime=path_runtime,
         gpu=gpus(),
     conda:
-        ENV
+        TORCH_ENV
     script:
         "../../scripts/path.py"
 
@@ -49,7 +49,7 @@ rule barrier_table:
         mem_mb=lambda wildcards, attempt: 2000 * attempt,
         runtime=lambda wildcards, attempt: 10 * attempt,
     conda:
-        ENV
+        ANALYSIS_ENV
     script:
         "../../scripts/barrier_table.py"
 
@@ -73,7 +73,7 @@ rule barrier_figure:
         mem_mb=lambda wildcards, attempt: 2000 * attempt,
         runtime=lambda wildcards, attempt: 10 * attempt,
     conda:
-        ENV
+        ANALYSIS_ENV
     script:
         "../../scripts/figure_barriers.py"
 
@@ -93,7 +93,7 @@ rule barrier_budget_figure:
         mem_mb=2000,
         runtime=10,
     conda:
-        ENV
+        ANALYSIS_ENV
     script:
         "../../scripts/figure_barrier_budget.py"
 
@@ -116,6 +116,6 @@ rule toy_paths:
         mem_mb=lambda wildcards, attempt: 2000 * attempt,
         runtime=lambda wildcards, attempt: 10 * attempt,
     conda:
-        ENV
+        TORCH_ENV
     script:
         "../../scripts/toy_paths.py"

@@ -39,6 +39,6 @@ rule report:
         mem_mb=4000,
         runtime=60,
     conda:
-        "../../envs/report.yaml"
+        REPORT_ENV
     script:
         "../../scripts/report.py"

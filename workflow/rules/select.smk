@@ -17,6 +17,6 @@ rule select:
         mem_mb=lambda wildcards, attempt: 2000 * attempt,
         runtime=lambda wildcards, attempt: 30 * attempt,
     conda:
-        ENV
+        ANALYSIS_ENV
     script:
         "../../scripts/select.py"

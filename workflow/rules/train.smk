@@ -24,6 +24,6 @@ rule train:
         runtime=train_runtime,
         gpu=gpus(),
     conda:
-        ENV
+        TORCH_ENV
     script:
         "../../scripts/train.py"
