@@ -36,7 +36,8 @@ import torch
 import torch.nn.functional as F
 
 from topography.config import load_config
-from topography.landscape import NetworkLandscape, keep_freed_memory
+from topography.landscape import NetworkLandscape
+from topography.memory import keep_freed_memory
 from topography.models import build_network
 
 from stock_loop import StockLoop

@@ -1,6 +1,6 @@
 """Snakemake `barrier_table` rule: the heights of all paths, one tidy table."""
 
-from topography.paths import barrier_table_job
+from topography.barriers import barrier_table_job
 from topography.runtime import job
 
 with job(snakemake.log[0]):

@@ -1,6 +1,6 @@
 """Snakemake `bezier` rule: quadratic Bezier curves between the first pairs of each set."""
 
-from topography.crosscheck import bezier_job
+from topography.crosscheck_bezier import bezier_job
 from topography.runtime import job
 
 w = snakemake.wildcards

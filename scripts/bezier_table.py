@@ -1,6 +1,6 @@
 """Snakemake `bezier_table` rule: Bezier, Fourier and straight-line heights side by side."""
 
-from topography.crosscheck import bezier_table_job
+from topography.crosscheck_tables import bezier_table_job
 from topography.runtime import job
 
 with job(snakemake.log[0]):

@@ -1,6 +1,6 @@
 """Snakemake `curvature` rule: Hessian eigenvalues and trace at every vector of one set."""
 
-from topography.crosscheck import curvature_job
+from topography.crosscheck_curvature import curvature_job
 from topography.runtime import job
 
 w = snakemake.wildcards

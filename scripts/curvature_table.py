@@ -1,6 +1,6 @@
 """Snakemake `curvature_table` rule: every vector's curvature, one tidy table."""
 
-from topography.crosscheck import curvature_table_job
+from topography.crosscheck_tables import curvature_table_job
 from topography.runtime import job
 
 with job(snakemake.log[0]):

@@ -1,6 +1,6 @@
 """The barrier against the optimisation budget: median path height per Adam step."""
 
-from topography.paths import barrier_budget_figure_job
+from topography.barriers import barrier_budget_figure_job
 from topography.runtime import job
 
 with job(snakemake.log[0]):

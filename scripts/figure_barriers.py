@@ -1,6 +1,6 @@
 """Paper Fig 4 / S2: histograms of path heights per set, one panel per network."""
 
-from topography.paths import barrier_figure_job
+from topography.barriers import barrier_figure_job
 from topography.runtime import job
 
 with job(snakemake.log[0]):

@@ -1,6 +1,6 @@
 """Paper Fig 3: FourierPathFinder on the 2D toy landscape."""
 
-from topography.paths import toy_job
+from topography.toy import toy_job
 from topography.runtime import job
 
 with job(snakemake.log[0]):

@@ -1,17 +1,17 @@
-"""Pairs, the barrier table and the barrier histograms (paper figures 4 and S2)."""
+"""The barrier table and the barrier histograms (paper figures 4 and S2)."""
 
 import matplotlib.image
 import numpy as np
 import pandas as pd
 import pytest
 
+from topography.design import draw_pairs
 from topography.barriers import (
     BARRIER_COLUMNS,
     HEIGHT_COLUMNS,
     collect_barriers,
     collect_heights,
     collect_profiles,
-    draw_pairs,
     heights_converged,
     plot_barrier_budget,
     plot_barriers,
@@ -93,22 +93,6 @@ def test_empty_tables_give_a_clear_error(tmp_path):
     with pytest.raises(ValueError, match="lacks the column"):
         plot_barriers(pd.DataFrame(), "train", tmp_path / "b.png")
     assert not (tmp_path / "b.png").exists()
-
-
-def test_draw_pairs_is_seeded_distinct_and_ordered():
-    pairs = draw_pairs(10, 20, seed=3)
-    assert pairs == draw_pairs(10, 20, seed=3) != draw_pairs(10, 20, seed=4)
-    assert len(pairs) == len(set(pairs)) == 20
-    assert all(0 <= i < j < 10 for i, j in pairs)
-    assert draw_pairs(10, 5, seed=3) == pairs[:5]  # more pairs keep the earlier ones
-
-
-def test_draw_pairs_returns_all_pairs_when_fewer_exist():
-    pairs = draw_pairs(4, 100, seed=0)
-    assert sorted(pairs) == [(0, 1), (0, 2), (0, 3), (1, 2), (1, 3), (2, 3)]
-    assert draw_pairs(1, 5, seed=0) == [] and draw_pairs(5, 0, seed=0) == []
-    with pytest.raises(ValueError):
-        draw_pairs(5, -1, seed=0)
 
 
 def test_heights_converged_reads_the_last_quarter_of_the_steps():

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from topography.bezier import BezierConfig, BezierPath, find_bezier_path
-from topography.crosscheck import BEZIER_COLUMNS, bezier_table
+from topography.crosscheck_tables import BEZIER_COLUMNS, bezier_table
 from topography.crosscheck_figures import plot_bezier_vs_fourier
 from topography.landscape import FunctionLandscape, NetworkLandscape
 from topography.models import build_network

@@ -12,7 +12,8 @@ import pandas as pd
 import pytest
 import torch
 
-from topography.crosscheck import curvature_table, name_seed
+from topography.crosscheck_tables import curvature_table
+from topography.design import name_seed
 from topography.crosscheck_figures import plot_curvature
 from topography.curvature import (
     CurvatureConfig,

@@ -1,4 +1,4 @@
-"""Barrier heights between pairs of solutions: which pairs, the tidy table, the figures.
+"""Barrier heights between pairs of solutions: the tidy tables and the figures.
 
 Paper figure 4 (training landscape, four sets) and figure S2 (test landscape, the two
 test sets) are histograms of the heights H of the paths FourierPathFinder found between
@@ -12,8 +12,9 @@ from typing import Iterable, Mapping
 import numpy as np
 import pandas as pd
 
-from .models import NETWORKS
-from .style import KINDS, NETWORK_LABELS, SET_COLORS, SET_LABELS, SETS, plt, save_figure
+from .design import LANDSCAPES, ORDER, SETS
+from .io import read_json, write_csv
+from .style import NETWORK_LABELS, SET_COLORS, SET_LABELS, plt, save_figure
 
 BARRIER_COLUMNS = (
     "network", "landscape", "set", "pair", "i", "j", "height", "straight_height", "length", "seconds"
@@ -22,20 +23,6 @@ PROFILE_COLUMNS = ("network", "landscape", "set", "pair", "t", "loss", "straight
 HEIGHT_COLUMNS = ("network", "landscape", "set", "pair", "step", "height")
 # Histograms switch to logarithmic bins when the heights span more than this factor.
 LOG_SCALE_RATIO = 100.0
-
-
-def draw_pairs(n_vectors: int, n_pairs: int, seed: int) -> list[tuple[int, int]]:
-    """``n_pairs`` distinct pairs (i, j), i < j, of a set of ``n_vectors``, seeded.
-
-    All pairs are shuffled by the seed and the first ``n_pairs`` taken, so a larger
-    ``n_pairs`` keeps the pairs of a smaller one. When fewer distinct pairs exist than
-    asked for, all of them are returned.
-    """
-    if n_vectors < 0 or n_pairs < 0:
-        raise ValueError(f"n_vectors = {n_vectors} and n_pairs = {n_pairs} must be >= 0")
-    i, j = np.triu_indices(n_vectors, k=1)
-    order = np.random.default_rng(seed).permutation(len(i))[:n_pairs]
-    return [(int(i[k]), int(j[k])) for k in order]
 
 
 def heights_converged(heights, tol: float) -> bool | None:
@@ -108,7 +95,7 @@ def _pick(record: Mapping, keys) -> dict:
 
 def _sorted(table: pd.DataFrame, then: list[str]) -> pd.DataFrame:
     """Rows in the paper's order of networks, landscapes and sets (unknown names last)."""
-    order = {"network": NETWORKS, "landscape": KINDS, "set": SETS}
+    order = {c: ORDER[c] for c in ("network", "landscape", "set")}
     keys = {col: table[col].map(lambda v, names=names: _rank(v, names)) for col, names in order.items()}
     ranked = table.assign(**{f"_{c}": k for c, k in keys.items()})
     ranked = ranked.sort_values([f"_{c}" for c in order] + list(order) + then, kind="stable")
@@ -172,7 +159,7 @@ def plot_barrier_budget(heights: pd.DataFrame, *paths) -> None:
         raise ValueError("no per-step path heights to plot (paths run with mini-batches record none)")
     heights = _sorted(heights, ["pair", "step"])
     networks = list(dict.fromkeys(heights["network"]))
-    landscapes = [k for k in KINDS if k in set(heights["landscape"])]
+    landscapes = [k for k in LANDSCAPES if k in set(heights["landscape"])]
     fig, axes = plt.subplots(len(landscapes), len(networks), figsize=(3.6 * len(networks), 3.0 * len(landscapes)),
                              squeeze=False, layout="constrained")
     for row, landscape in zip(axes, landscapes):
@@ -204,3 +191,24 @@ def _legend_entries(axes) -> tuple[list, list[str]]:
     order = [SET_LABELS[s] for s in SETS if SET_LABELS[s] in entries]
     order += [label for label in entries if label not in order]
     return [entries[label] for label in order], order
+
+
+# ---------------------------------------------------------------------------------------
+# the jobs of the barrier_table, barrier_figure and barrier_budget_figure rules
+
+
+def barrier_table_job(*, paths: list[str], outputs: dict, converged_tol: float) -> None:
+    """The ``barrier_table`` rule: every pair's height (and whether it converged), every
+    path's loss profile, and every path's height after each step."""
+    records = [read_json(p) for p in paths]
+    write_csv(outputs["barriers"], collect_barriers(records, converged_tol))
+    write_csv(outputs["profiles"], collect_profiles(records))
+    write_csv(outputs["heights"], collect_heights(records))
+
+
+def barrier_budget_figure_job(*, heights: str, figure_paths: list[str]) -> None:
+    plot_barrier_budget(pd.read_csv(heights), *figure_paths)
+
+
+def barrier_figure_job(*, barriers: str, landscape: str, figure_paths: list[str]) -> None:
+    plot_barriers(pd.read_csv(barriers), landscape, *figure_paths)

@@ -38,6 +38,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .design import COMPARISONS
+
 # --- thresholds (overridable under the config's `report:` key)
 
 ALPHA = 0.05  # level of every test
@@ -51,7 +53,7 @@ SEED = 0  # of the resampling; each part also mixes in its own name
 # barriers": for it the paper expects the statement not to hold.
 BARRIER_EXCEPTIONS = ("autoencoder",)
 # The set comparisons of the paper's geometry figures (Fig 5 / 6 and S3 / S4).
-GEOMETRY_COMPARISONS = (("lbfgs-train", "sgd-test"), ("lbfgs-test", "sgd-test"))
+GEOMETRY_COMPARISONS = COMPARISONS
 # The kernel PCA claim: the RBF kernel separates, the others do not.
 SEPARATING_KERNEL = "rbf"
 OTHER_KERNELS = ("linear", "poly", "sigmoid")

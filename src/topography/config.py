@@ -7,6 +7,8 @@ from pathlib import Path
 import jsonschema
 import yaml
 
+from .design import EMBEDDED_IMAGES
+
 SCHEMA = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "config.schema.yaml"
 
 
@@ -75,10 +77,10 @@ def _check_consistency(config: dict) -> None:
         for key in ("n_train", "n_test"):
             if data[key] is None:
                 raise ConfigError(f"data.{key}: must be an integer with source 'embedded'")
-        if data["n_train"] + data["n_test"] > 5000:
+        if data["n_train"] + data["n_test"] > EMBEDDED_IMAGES:
             raise ConfigError(
                 f"data.n_train + data.n_test = {data['n_train'] + data['n_test']}: "
-                "the embedded set has 5000 images"
+                f"the embedded set has {EMBEDDED_IMAGES} images"
             )
     if config["select"]["n_best"] > config["train"]["seeds"]:
         raise ConfigError(

@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from .style import NETWORK_LABELS, SET_COLORS, SET_LABELS, SETS, plt, save_figure
+from .design import SETS
+from .style import NETWORK_LABELS, SET_COLORS, SET_LABELS, plt, save_figure
 
 # The curvature figure's panels: column of curvature.csv -> axis label.
 CURVATURE_MEASURES = {

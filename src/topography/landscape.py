@@ -2,7 +2,7 @@
 
 A landscape answers four questions, for one vector or for a batch of vectors (one per
 row): the loss, and the loss with its gradient. "The loss" is always the average over the
-whole data set (PAPER.md); the data are processed in chunks so that memory stays bounded
+whole data set (docs/method.md); the data are processed in chunks so that memory stays bounded
 for any data size, and per-chunk sums are added up before the single division by the
 number of images.
 
@@ -14,8 +14,6 @@ Python loop over the vectors.
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import math
 from typing import Callable
 
@@ -31,26 +29,6 @@ from .models import FlatNetwork
 # enough for their activations to stay near the caches, but with enough images that the
 # per-vector matmuls (inner dimension: the images) run at speed.
 PASS_SHAPES = {"fcp": (48_000, 48), "autoencoder": (12_000, 12), "lenet": (1_200, 48), "lstm": (2_400, 6)}
-
-
-def keep_freed_memory() -> bool:
-    """Have glibc's malloc keep freed memory for reuse (process-wide; call once per job).
-
-    torch's CPU allocator caches nothing, and glibc hands every block of more than about
-    128 KB back to the system when it is freed, so each large temporary tensor of a
-    batched pass lands on fresh pages whose page faults cost as much as the arithmetic on
-    them (LeNet's batched pass runs up to ~1.5x faster with this). The price: the process keeps
-    its peak memory until it exits. Returns False where this is not glibc.
-    """
-    libc_name = ctypes.util.find_library("c")
-    try:
-        libc = ctypes.CDLL(libc_name)
-        mallopt = libc.mallopt
-    except (OSError, AttributeError, TypeError):
-        return False
-    m_trim_threshold, m_mmap_threshold = -1, -3
-    # 32 MiB is the largest mmap threshold glibc accepts; larger blocks are still mapped.
-    return bool(mallopt(m_mmap_threshold, 32 << 20)) and bool(mallopt(m_trim_threshold, 1 << 30))
 
 
 class Landscape:

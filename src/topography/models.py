@@ -23,10 +23,11 @@ import torch.nn.functional as F
 from torch import nn
 from torch.func import functional_call
 
-NETWORKS = ("fcp", "lenet", "autoencoder", "lstm")
+from .design import NETWORKS  # noqa: F401  (re-exported: the networks built here)
+
 ACTIVATIONS = {"softplus": F.softplus, "relu": F.relu}
 
-# The parameter counts of PAPER.md; a test and build_network both hold the models to them.
+# The parameter counts of the paper (docs/method.md); a test and build_network both hold the models to them.
 PARAMETER_COUNTS = {"fcp": 42_200, "lenet": 61_706, "autoencoder": 52_224, "lstm": 15_456}
 
 
@@ -366,7 +367,7 @@ class NetworkSpec:
 class FlatNetwork:
     """A network evaluated at flat weight vectors.
 
-    ``loss(w, x, y)`` is the mean loss of PAPER.md (cross-entropy for the classifiers,
+    ``loss(w, x, y)`` is the mean loss of docs/method.md (cross-entropy for the classifiers,
     squared reconstruction error averaged over pixels and images for the autoencoder);
     ``sample_losses`` gives the per-image losses so that callers can sum over chunks of a
     data set and divide once. The autoencoder ignores ``y`` (its target is the image).

@@ -1,6 +1,6 @@
 """L-BFGS with a derivative-free Golden Section Search line search ("L-BFGS-GSS").
 
-The optimizer of Yu & Morozov (PAPER.md, "Optimizers"), written for a flat weight vector:
+The optimizer of Yu & Morozov (docs/method.md, "Training"), written for a flat weight vector:
 each iteration takes the full-batch gradient g, forms the quasi-Newton direction r with the
 L-BFGS two-loop recursion over the last m pairs (s, y), and moves along -r/|r| by a step
 found with a bracketing + golden-section search that spends at most `budget` loss evaluations.
@@ -9,7 +9,7 @@ Everything works on one flat torch vector of whatever floating dtype and device 
 gives. Dot products are taken in that dtype (as torch would); the few scalars built from them
 (rho, alpha, gamma, cosines, losses, step lengths) are kept as Python floats (double).
 
-Where PAPER.md is silent or ambiguous the choices are marked "Reading:" below. Where it
+Where the paper is silent or ambiguous the choices are marked "Reading:" below. Where it
 follows the authors' notebook (github.com/jy856-jpg/path-finding, L-BFGS_GSS_NN.ipynb) and where
 it departs from it is said too.
 """

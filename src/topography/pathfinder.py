@@ -1,4 +1,4 @@
-"""FourierPathFinder: a low-loss path between two weight vectors (PAPER.md).
+"""FourierPathFinder: a low-loss path between two weight vectors (docs/method.md).
 
 The path is the straight line plus a truncated sine series, which keeps both ends fixed,
 

@@ -15,18 +15,9 @@ from typing import Iterable
 import numpy as np
 import pandas as pd
 
+from .design import KINDS, OPTIMIZERS, set_name
 from .geometry import KERNELS, representative_runs
-from .style import (
-    KINDS,
-    NETWORK_LABELS,
-    OPTIMIZER_LABELS,
-    OPTIMIZERS,
-    SET_COLORS,
-    SET_LABELS,
-    plt,
-    save_figure,
-    set_name,
-)
+from .style import NETWORK_LABELS, OPTIMIZER_LABELS, SET_COLORS, SET_LABELS, plt, save_figure
 
 HISTORY_COLUMNS = ("network", "optimizer", "seed", "epoch", "split", "loss")
 DISTANCE_COLUMNS = ("network", "comparison", "set", "kind", "distance")

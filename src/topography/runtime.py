@@ -1,14 +1,14 @@
-"""What every Snakemake job does before its real work: log file, threads, memory reuse."""
+"""What every Snakemake job does before its real work: log file, threads, memory reuse.
+Standard library only: table and figure jobs, which never import torch, use it too."""
 
 from __future__ import annotations
 
 import contextlib
+import sys
 from pathlib import Path
 from typing import Iterator
 
-import torch
-
-from .landscape import keep_freed_memory
+from .memory import keep_freed_memory
 
 
 @contextlib.contextmanager
@@ -18,7 +18,11 @@ def job(log_path: str | None, threads: int = 1) -> Iterator[None]:
     Any exception is written to the log and raised again, so Snakemake reports the job as
     failed and removes its outputs.
     """
-    torch.set_num_threads(max(1, int(threads)))
+    # A torch job's script has imported torch (through its job's module) before this runs;
+    # the other jobs never load it, and pinning its threads would cost them the import.
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        torch.set_num_threads(max(1, int(threads)))
     keep_freed_memory()  # large temporaries reuse pages instead of faulting in fresh ones
     if not log_path:
         yield
@@ -32,11 +36,3 @@ def job(log_path: str | None, threads: int = 1) -> Iterator[None]:
 
             traceback.print_exc(file=log)
             raise
-
-
-def resolve_device(name: str) -> torch.device:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name == "cuda" and not torch.cuda.is_available():
-        raise RuntimeError("config device is 'cuda' but torch sees no CUDA device")
-    return torch.device(name)

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from .io import load_vector, save_arrays, write_csv
-from .style import set_name
+from .design import set_name
 
 
 class SelectionError(ValueError):

@@ -1,4 +1,4 @@
-"""Names, colours and figure output shared by every plot of the workflow."""
+"""Labels, colours and figure output shared by every plot of the workflow."""
 
 from __future__ import annotations
 
@@ -11,11 +11,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 from .io import atomic_path  # noqa: E402
 
-OPTIMIZERS = ("lbfgs", "sgd")
+# The experiment's names (optimizers, sets, ...) are design's; here only how they look.
 OPTIMIZER_LABELS = {"lbfgs": "L-BFGS-GSS", "sgd": "SGD"}
-KINDS = ("train", "test")
-# The four solution sets, in the paper's order, and their names in files and wildcards.
-SETS = ("lbfgs-train", "lbfgs-test", "sgd-train", "sgd-test")
 SET_LABELS = {
     "lbfgs-train": "BFGS-train",
     "lbfgs-test": "BFGS-test",
@@ -30,10 +27,6 @@ SET_COLORS = {
     "sgd-test": "#e6b422",
 }
 NETWORK_LABELS = {"fcp": "FCP", "lenet": "LeNet", "autoencoder": "Autoencoder", "lstm": "LSTM"}
-
-
-def set_name(optimizer: str, kind: str) -> str:
-    return f"{optimizer}-{kind}"
 
 
 def save_figure(fig, *paths) -> None:

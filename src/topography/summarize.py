@@ -7,21 +7,12 @@ a figure never recomputes anything upstream.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pandas as pd
 
 from . import geometry
+from .design import available_comparisons
 from .io import write_csv
 from .sets import load_set
-
-# The two comparisons of the paper: Fig 5 / 6 (BFGS-train vs SGD-test) and Fig S3 / S4
-# (BFGS-test vs SGD-test).
-COMPARISONS = (("lbfgs-train", "sgd-test"), ("lbfgs-test", "sgd-test"))
-
-
-def available_comparisons(sets) -> list[tuple[str, str]]:
-    return [(a, b) for a, b in COMPARISONS if a in sets and b in sets]
 
 
 def geometry_job(*, network: str, set_paths: dict[str, str], outputs: dict[str, str]) -> None:
@@ -68,14 +59,15 @@ def tables_job(*, runs: list[str], histories: list[str], geometry_files: dict[st
     write_csv(outputs["table_one"], geometry.table_one(all_runs))
     for kind, paths in geometry_files.items():
         write_csv(outputs[kind], _concat_csv(paths))
-    # Only the representative runs' curves: the loss-curve figure reads nothing else.
+    # Only the representative runs' curves: the loss-curve figure reads nothing else. Each
+    # history names its run in its rows, so the file names are not parsed.
     chosen = geometry.representative_runs(all_runs)[["network", "optimizer", "seed"]]
     wanted = {tuple(row) for row in chosen.itertuples(index=False)}
-    curves = [pd.read_csv(p) for p in histories if _run_key(p) in wanted]
+    curves = [h for h in map(pd.read_csv, histories) if _run_key(h) in wanted]
     write_csv(outputs["loss_curves"], pd.concat(curves, ignore_index=True))
 
 
-def _run_key(history_path) -> tuple[str, str, int]:
-    """(network, optimizer, seed) from results/train/{network}/{optimizer}/seed{seed}/history.csv."""
-    parts = Path(history_path).parts
-    return parts[-4], parts[-3], int(parts[-2].removeprefix("seed"))
+def _run_key(history: pd.DataFrame) -> tuple[str, str, int]:
+    """(network, optimizer, seed) of one run's history table."""
+    row = history.iloc[0]
+    return row["network"], row["optimizer"], int(row["seed"])

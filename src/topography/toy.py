@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from .io import write_csv
 from .landscape import FunctionLandscape
 from .pathfinder import PathConfig, find_path, path_points
 from .style import plt, save_figure
@@ -151,3 +152,14 @@ def _draw_contours(ax, profiles: pd.DataFrame) -> None:
     filled = ax.contourf(x, y, z, levels=30, cmap="viridis")
     ax.contour(x, y, z, levels=15, colors="white", linewidths=0.4, alpha=0.5)
     ax.figure.colorbar(filled, ax=ax, label="f(x, y)")
+
+
+def toy_job(*, settings: dict, seed: int, heights: str, figure_paths: list[str]) -> None:
+    """The ``toy_paths`` rule: paper Fig 3 and the heights of its paths."""
+    table, profiles = run_toy(
+        lams=settings["lams"], points=settings["points"], steps=settings["steps"],
+        lr=settings["lr"], grad_noise=settings["grad_noise"], seed=seed,
+        objective=settings["objective"], n_fourier=settings["n_fourier"], keep=settings["keep"],
+    )
+    write_csv(heights, table)
+    plot_toy(profiles, *figure_paths, objective=settings["objective"])

@@ -30,10 +30,10 @@ import torch
 from tqdm import tqdm
 
 from .checkpoint import Checkpoint, Interrupted, StopSignal, log, run_key
+from .device import resolve_device
 from .landscape import NetworkLandscape
 from .models import FlatNetwork
 from .optim import LBFGSGSS
-from .runtime import resolve_device
 
 # L-BFGS-GSS resets its history on a non-finite loss; this many resets in a row and the
 # run is given up as diverged (it cannot recover from a point where the loss is NaN).

@@ -1,3 +1,4 @@
+import functools
 import os
 import sys
 from pathlib import Path
@@ -8,8 +9,9 @@ SRC = str(Path(workflow.basedir) / "src")
 sys.path.insert(0, SRC)
 os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (SRC, os.environ.get("PYTHONPATH")) if p)
 
-from topography.barriers import draw_pairs  # noqa: E402
+from topography import design  # noqa: E402
 from topography.config import run_settings, validate_config  # noqa: E402
+from topography.imports import code_files  # noqa: E402
 
 # Before any job: a bad value stops here with the key and what is allowed.
 validate_config(config)
@@ -17,11 +19,11 @@ validate_config(config)
 NETWORKS = config["networks"]
 OPTIMIZERS = config["optimizers"]
 SEEDS = list(range(config["train"]["seeds"]))
-ENV = "../../envs/topography.yaml"
-
-
-# The solution sets, in the paper's order: {optimizer}-{kind}.
-SETS = [f"{o}-{k}" for o in ("lbfgs", "sgd") if o in OPTIMIZERS for k in ("train", "test")]
+# The conda environment of each kind of rule (paths relative to the rule files).
+TORCH_ENV = "../../envs/torch.yaml"  # data, train, path, curvature, bezier, toy_paths
+ANALYSIS_ENV = "../../envs/analysis.yaml"  # select, geometry, tables, figures: no torch
+REPORT_ENV = "../../envs/report.yaml"
+SETS = design.sets_of(OPTIMIZERS)  # this config's solution sets, in the paper's order
 
 
 wildcard_constraints:
@@ -31,20 +33,17 @@ wildcard_constraints:
     set="|".join(SETS),
 
 
-def code(*modules):
-    """The package modules a rule runs. As inputs, editing one makes Snakemake redo that
-    rule and everything downstream of it, and nothing upstream."""
-    return [f"src/topography/{module}.py" for module in modules]
+def code(script, *notebooks):
+    """The package modules that scripts/{script}.py (and ``notebooks``) run: the import
+    closure, read with ast when the DAG is built. As inputs, editing one makes Snakemake
+    redo the rules that run it and everything downstream of them, and nothing else."""
+    base = Path(workflow.basedir)
+    sources = [base / "scripts" / f"{script}.py", *(base / n for n in notebooks)]
+    return code_files(sources, base / "src" / "topography", relative_to=base)
 
 
 def train_outputs(kind="history.csv"):
-    return expand(
-        "results/train/{network}/{optimizer}/seed{seed}/{kind}",
-        network=NETWORKS,
-        optimizer=OPTIMIZERS,
-        seed=SEEDS,
-        kind=kind,
-    )
+    return expand(design.RUN, network=NETWORKS, optimizer=OPTIMIZERS, seed=SEEDS, file=kind)
 
 
 def run_files(network):
@@ -53,9 +52,10 @@ def run_files(network):
         dict(
             optimizer=o,
             seed=s,
-            history=f"results/train/{network}/{o}/seed{s}/history.csv",
-            train=f"results/train/{network}/{o}/seed{s}/train.safetensors",
-            test=f"results/train/{network}/{o}/seed{s}/test.safetensors",
+            **{
+                key: design.RUN.format(network=network, optimizer=o, seed=s, file=file)
+                for key, file in (("history", "history.csv"), ("train", "train.safetensors"), ("test", "test.safetensors"))
+            },
         )
         for o in OPTIMIZERS
         for s in SEEDS
@@ -63,20 +63,20 @@ def run_files(network):
 
 
 def set_file(network, set_name):
-    return f"results/sets/{network}/{set_name}.safetensors"
+    return design.SET.format(network=network, set=set_name)
 
 
 # --- geometry
 
-GEOMETRY_KINDS = ["weight_stats", "distances", "projections", "separation"]
+GEOMETRY_KINDS = list(design.GEOMETRY_KINDS)
 
 
 # --- figures
 
-# Paper figure -> the comparison it shows.
-DISTANCE_FIGURES = {"fig5": "lbfgs-train_vs_sgd-test", "figS3": "lbfgs-test_vs_sgd-test"}
-KERNEL_PCA_FIGURES = {"fig6": "lbfgs-train_vs_sgd-test", "figS4": "lbfgs-test_vs_sgd-test"}
-FIGURE_CODE = code("plots", "style", "io")
+# Paper figure -> the comparison it shows, or the landscape (design.py).
+DISTANCE_FIGURES = design.DISTANCE_FIGURES
+KERNEL_PCA_FIGURES = design.KERNEL_PCA_FIGURES
+BARRIER_FIGURES = design.BARRIER_FIGURES
 
 
 def figure(name, caption, category="Figures"):
@@ -101,21 +101,22 @@ def geometry_figures():
 # --- paths
 
 # The landscapes each set's pairs are joined on: the training landscape for all four sets,
-# the test landscape also for the two test sets (PAPER.md).
-LANDSCAPE_SETS = {"train": SETS, "test": [s for s in SETS if s.endswith("-test")]}
+# the test landscape also for the two test sets.
+LANDSCAPE_SETS = {landscape: design.landscape_sets(landscape, SETS) for landscape in design.LANDSCAPES}
 
 
+@functools.cache
 def pairs_of(network, set_name):
-    """The pairs (i, j) of a set's vectors to join: drawn with a seeded RNG when the DAG is
-    built, the same on both landscapes, at most every distinct pair once."""
-    seed = config["seed"] * 1_000_003 + NETWORKS.index(network) * 101 + SETS.index(set_name)
-    return draw_pairs(config["select"]["n_best"], config["paths"]["pairs"], seed)
+    """The pairs (i, j) of a set's vectors to join: drawn when the DAG is built, seeded by
+    the master seed and the network's and set's names, the same on both landscapes, at most
+    every distinct pair once."""
+    return design.pairs_of(config["seed"], network, set_name, config["select"]["n_best"], config["paths"]["pairs"])
 
 
 def path_files(network=None):
     networks = NETWORKS if network is None else [network]
     return [
-        f"results/paths/{n}/{landscape}/{s}/pair{k}.json"
+        design.PATH.format(network=n, landscape=landscape, set=s, pair=k)
         for n in networks
         for landscape, sets in LANDSCAPE_SETS.items()
         for s in sets
@@ -126,7 +127,7 @@ def path_files(network=None):
 def path_targets():
     if not path_files():  # sets of one vector have no pairs to join
         return []
-    return expand("results/figures/{figure}_barriers.{ext}", figure=("fig4", "figS2"), ext=("png", "pdf")) + expand(
+    return expand("results/figures/{figure}_barriers.{ext}", figure=BARRIER_FIGURES, ext=("png", "pdf")) + expand(
         "results/figures/barrier_budget.{ext}", ext=("png", "pdf")
     )
 
@@ -138,9 +139,7 @@ BEZIER_LANDSCAPES = config["bezier"]["landscapes"]
 
 
 def curvature_files():
-    return expand(
-        "results/curvature/{network}/{landscape}/{set}.json", network=NETWORKS, landscape=CURVATURE_LANDSCAPES, set=SETS
-    )
+    return expand(design.CURVATURE, network=NETWORKS, landscape=CURVATURE_LANDSCAPES, set=SETS)
 
 
 def curvature_targets():
@@ -156,13 +155,13 @@ def bezier_pairs(network, landscape):
 
 
 def bezier_files():
-    return [f"results/bezier/{n}/{l}.json" for n in NETWORKS for l in BEZIER_LANDSCAPES if bezier_pairs(n, l)]
+    return [design.BEZIER.format(network=n, landscape=l) for n in NETWORKS for l in BEZIER_LANDSCAPES if bezier_pairs(n, l)]
 
 
 def bezier_fourier_files():
     """The Fourier paths of the pairs the Bezier curves join."""
     return [
-        f"results/paths/{n}/{l}/{s}/pair{k}.json"
+        design.PATH.format(network=n, landscape=l, set=s, pair=k)
         for n in NETWORKS
         for l in BEZIER_LANDSCAPES
         for s, pairs in bezier_pairs(n, l).items()

@@ -6,8 +6,7 @@ rule bezier:
     input:
         sets=lambda wildcards: [set_file(wildcards.network, s) for s in bezier_pairs(wildcards.network, wildcards.landscape)],
         data="results/data/{landscape}.safetensors",
-        code=code("crosscheck", "bezier", "pathfinder", "landscape", "models", "sets", "data", "io", "provenance",
-                  "runtime"),
+        code=code("bezier"),
     output:
         "results/bezier/{network}/{landscape}.json",
     params:
@@ -29,7 +28,7 @@ rule bezier:
         mem_mb=4000,
         runtime=240,
     conda:
-        ENV
+        TORCH_ENV
     script:
         "../../scripts/bezier.py"
 
@@ -38,7 +37,7 @@ rule bezier_table:
     input:
         bezier=bezier_files(),
         fourier=bezier_fourier_files(),
-        code=code("crosscheck", "models", "io"),
+        code=code("bezier_table"),
     output:
         heights=report("results/tables/bezier.csv", caption="../report/bezier_table.rst", category="Tables"),
         profiles="results/tables/bezier_profiles.csv",
@@ -51,7 +50,7 @@ rule bezier_table:
         mem_mb=2000,
         runtime=10,
     conda:
-        ENV
+        ANALYSIS_ENV
     script:
         "../../scripts/bezier_table.py"
 
@@ -59,7 +58,7 @@ rule bezier_table:
 rule bezier_figure:
     input:
         table="results/tables/bezier.csv",
-        code=code("crosscheck_figures", "style", "io"),
+        code=code("figure_bezier"),
     output:
         **figure("bezier_vs_fourier", "bezier", "Paths"),
     log:
@@ -71,6 +70,6 @@ rule bezier_figure:
         mem_mb=2000,
         runtime=10,
     conda:
-        ENV
+        ANALYSIS_ENV
     script:
         "../../scripts/figure_bezier.py"

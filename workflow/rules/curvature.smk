@@ -2,7 +2,7 @@ rule curvature:
     input:
         set=lambda wildcards: set_file(wildcards.network, wildcards.set),
         data="results/data/{landscape}.safetensors",
-        code=code("crosscheck", "curvature", "landscape", "models", "sets", "data", "io", "provenance", "runtime"),
+        code=code("curvature"),
     output:
         "results/curvature/{network}/{landscape}/{set}.json",
     params:
@@ -21,7 +21,7 @@ rule curvature:
         mem_mb=4000,
         runtime=120,
     conda:
-        ENV
+        TORCH_ENV
     script:
         "../../scripts/curvature.py"
 
@@ -29,7 +29,7 @@ rule curvature:
 rule curvature_table:
     input:
         records=curvature_files(),
-        code=code("crosscheck", "models", "io"),
+        code=code("curvature_table"),
     output:
         report("results/tables/curvature.csv", caption="../report/curvature_table.rst", category="Tables"),
     log:
@@ -41,7 +41,7 @@ rule curvature_table:
         mem_mb=2000,
         runtime=10,
     conda:
-        ENV
+        ANALYSIS_ENV
     script:
         "../../scripts/curvature_table.py"
 
@@ -49,7 +49,7 @@ rule curvature_table:
 rule curvature_figure:
     input:
         table="results/tables/curvature.csv",
-        code=code("crosscheck_figures", "style", "io"),
+        code=code("figure_curvature"),
     output:
         **figure("curvature_{network}", "curvature", "Curvature"),
     log:
@@ -61,6 +61,6 @@ rule curvature_figure:
         mem_mb=2000,
         runtime=10,
     conda:
-        ENV
+        ANALYSIS_ENV
     script:
         "../../scripts/figure_curvature.py"

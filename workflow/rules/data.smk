@@ -1,6 +1,6 @@
 rule data:
     input:
-        code=code("data", "io", "provenance"),
+        code=code("prepare_data"),
     output:
         train="results/data/train.safetensors",
         train_meta="results/data/train.json",
@@ -17,6 +17,6 @@ rule data:
         mem_mb=lambda wildcards, attempt: memory_mb("train", "test", attempt=attempt),
         runtime=lambda wildcards, attempt: 30 * attempt,
     conda:
-        ENV
+        TORCH_ENV
     script:
         "../../scripts/prepare_data.py"

@@ -4,7 +4,7 @@
 rule loss_curves_figure:
     input:
         curves="results/tables/loss_curves.csv",
-        code=FIGURE_CODE,
+        code=code("figure_loss_curves"),
     output:
         **figure("fig2_loss_curves", "loss_curves", "Training"),
     log:
@@ -16,7 +16,7 @@ rule loss_curves_figure:
         mem_mb=lambda wildcards, attempt: 2000 * attempt,
         runtime=lambda wildcards, attempt: 10 * attempt,
     conda:
-        ENV
+        ANALYSIS_ENV
     script:
         "../../scripts/figure_loss_curves.py"
 
@@ -24,7 +24,7 @@ rule loss_curves_figure:
 rule distance_figure:
     input:
         distances="results/tables/distances.csv",
-        code=FIGURE_CODE,
+        code=code("figure_distances"),
     output:
         **figure("{figure}_distances", "distances", "Geometry"),
     params:
@@ -40,7 +40,7 @@ rule distance_figure:
         mem_mb=lambda wildcards, attempt: 2000 * attempt,
         runtime=lambda wildcards, attempt: 10 * attempt,
     conda:
-        ENV
+        ANALYSIS_ENV
     script:
         "../../scripts/figure_distances.py"
 
@@ -49,7 +49,7 @@ rule kernel_pca_figures:
     input:
         projections="results/tables/kernel_pca.csv",
         separation="results/tables/kernel_separation.csv",
-        code=FIGURE_CODE,
+        code=code("figure_kernel_pca"),
     output:
         **figure("{figure}_kernel_pca", "kernel_pca", "Geometry"),
         **{f"kernels_{k}": v for k, v in figure("{figure}_kernel_comparison", "kernel_comparison", "Geometry").items()},
@@ -66,6 +66,6 @@ rule kernel_pca_figures:
         mem_mb=lambda wildcards, attempt: 2000 * attempt,
         runtime=lambda wildcards, attempt: 10 * attempt,
     conda:
-        ENV
+        ANALYSIS_ENV
     script:
         "../../scripts/figure_kernel_pca.py"

@@ -1,7 +1,7 @@
 rule geometry:
     input:
         sets=lambda wildcards: [set_file(wildcards.network, s) for s in SETS],
-        code=code("summarize", "geometry", "sets", "io"),
+        code=code("geometry"),
     output:
         **{kind: f"results/geometry/{{network}}/{kind}.csv" for kind in GEOMETRY_KINDS},
     params:
@@ -15,7 +15,7 @@ rule geometry:
         mem_mb=lambda wildcards, attempt: 2000 * attempt,
         runtime=lambda wildcards, attempt: 30 * attempt,
     conda:
-        ENV
+        ANALYSIS_ENV
     script:
         "../../scripts/geometry.py"
 
@@ -25,7 +25,7 @@ rule tables:
         runs=expand("results/sets/{network}/runs.csv", network=NETWORKS),
         histories=train_outputs("history.csv"),
         geometry=expand("results/geometry/{network}/{kind}.csv", network=NETWORKS, kind=GEOMETRY_KINDS),
-        code=code("summarize", "geometry", "io"),
+        code=code("tables"),
     output:
         table_one=report("results/tables/table1.csv", caption="../report/table1.rst", category="Tables"),
         weight_stats=report("results/tables/tableS1_weight_stats.csv", caption="../report/tableS1.rst", category="Tables"),
@@ -47,6 +47,6 @@ rule tables:
         mem_mb=lambda wildcards, attempt: 2000 * attempt,
         runtime=lambda wildcards, attempt: 30 * attempt,
     conda:
-        ENV
+        ANALYSIS_ENV
     script:
         "../../scripts/tables.py"

@@ -2,7 +2,7 @@ rule path:
     input:
         set=lambda wildcards: set_file(wildcards.network, wildcards.set),
         data="results/data/{landscape}.safetensors",
-        code=code("paths", "pathfinder", "landscape", "models", "sets", "data", "io", "provenance", "runtime"),
+        code=code("path"),
     output:
         "results/paths/{network}/{landscape}/{set}/pair{pair}.json",
     params:
@@ -25,7 +25,7 @@ rule path:
         runtime=path_runtime,
         gpu=gpus(),
     conda:
-        ENV
+        TORCH_ENV
     script:
         "../../scripts/path.py"
 
@@ -33,7 +33,7 @@ rule path:
 rule barrier_table:
     input:
         paths=path_files(),
-        code=code("paths", "barriers", "style", "models", "io"),
+        code=code("barrier_table"),
     output:
         barriers=report("results/tables/barriers.csv", caption="../report/barriers_table.rst", category="Tables"),
         profiles="results/tables/path_profiles.csv",
@@ -49,7 +49,7 @@ rule barrier_table:
         mem_mb=lambda wildcards, attempt: 2000 * attempt,
         runtime=lambda wildcards, attempt: 10 * attempt,
     conda:
-        ENV
+        ANALYSIS_ENV
     script:
         "../../scripts/barrier_table.py"
 
@@ -57,13 +57,13 @@ rule barrier_table:
 rule barrier_figure:
     input:
         barriers="results/tables/barriers.csv",
-        code=code("paths", "barriers", "style", "models", "io"),
+        code=code("figure_barriers"),
     output:
         **figure("{figure}_barriers", "barriers", "Paths"),
     params:
-        landscape=lambda wildcards: {"fig4": "train", "figS2": "test"}[wildcards.figure],
+        landscape=lambda wildcards: BARRIER_FIGURES[wildcards.figure],
     wildcard_constraints:
-        figure="fig4|figS2",
+        figure="|".join(BARRIER_FIGURES),
     log:
         "logs/figures/{figure}_barriers.log",
     benchmark:
@@ -73,7 +73,7 @@ rule barrier_figure:
         mem_mb=lambda wildcards, attempt: 2000 * attempt,
         runtime=lambda wildcards, attempt: 10 * attempt,
     conda:
-        ENV
+        ANALYSIS_ENV
     script:
         "../../scripts/figure_barriers.py"
 
@@ -81,7 +81,7 @@ rule barrier_figure:
 rule barrier_budget_figure:
     input:
         heights="results/tables/path_heights.csv",
-        code=code("paths", "barriers", "style", "models", "io"),
+        code=code("figure_barrier_budget"),
     output:
         **figure("barrier_budget", "barrier_budget", "Paths"),
     log:
@@ -93,14 +93,14 @@ rule barrier_budget_figure:
         mem_mb=2000,
         runtime=10,
     conda:
-        ENV
+        ANALYSIS_ENV
     script:
         "../../scripts/figure_barrier_budget.py"
 
 
 rule toy_paths:
     input:
-        code=code("paths", "toy", "pathfinder", "landscape", "style", "io"),
+        code=code("toy_paths"),
     output:
         heights=report("results/tables/toy_heights.csv", caption="../report/toy_table.rst", category="Paths"),
         **figure("fig3_toy_paths", "toy", "Paths"),
@@ -116,6 +116,6 @@ rule toy_paths:
         mem_mb=lambda wildcards, attempt: 2000 * attempt,
         runtime=lambda wildcards, attempt: 10 * attempt,
     conda:
-        ENV
+        TORCH_ENV
     script:
         "../../scripts/toy_paths.py"

@@ -12,7 +12,7 @@ rule report:
         notebook="notebooks/report.ipynb",
         template="notebooks/templates/offline/index.html.j2",
         paper="src/topography/paper_values.yaml",
-        code=code("report", "claims", "sets", "style", "io", "provenance"),
+        code=code("report", "notebooks/report.ipynb"),
     output:
         html="results/report/report.html",
         executed="results/report/report.ipynb",
@@ -39,6 +39,6 @@ rule report:
         mem_mb=4000,
         runtime=60,
     conda:
-        "../../envs/report.yaml"
+        REPORT_ENV
     script:
         "../../scripts/report.py"

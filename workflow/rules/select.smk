@@ -1,7 +1,7 @@
 rule select:
     input:
         runs=lambda wildcards: [f[k] for f in run_files(wildcards.network) for k in ("history", "train", "test")],
-        code=code("select", "io", "provenance"),
+        code=code("select"),
     output:
         runs="results/sets/{network}/runs.csv",
         **{s: f"results/sets/{{network}}/{s}.safetensors" for s in SETS},
@@ -17,6 +17,6 @@ rule select:
         mem_mb=lambda wildcards, attempt: 2000 * attempt,
         runtime=lambda wildcards, attempt: 30 * attempt,
     conda:
-        ENV
+        ANALYSIS_ENV
     script:
         "../../scripts/select.py"

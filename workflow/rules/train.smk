@@ -2,7 +2,7 @@ rule train:
     input:
         train="results/data/train.safetensors",
         test="results/data/test.safetensors",
-        code=code("train", "optim", "checkpoint", "landscape", "models", "data", "io", "provenance", "runtime"),
+        code=code("train"),
     output:
         history="results/train/{network}/{optimizer}/seed{seed}/history.csv",
         train="results/train/{network}/{optimizer}/seed{seed}/train.safetensors",
@@ -27,6 +27,6 @@ rule train:
         runtime=train_runtime,
         gpu=gpus(),
     conda:
-        ENV
+        TORCH_ENV
     script:
         "../../scripts/train.py"

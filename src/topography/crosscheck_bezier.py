@@ -1,0 +1,48 @@
+"""The ``bezier`` job (not in the paper): a second path method beside FourierPathFinder.
+The first pairs of each set of a network, joined by quadratic Bezier curves on one
+landscape with the same data and points as the Fourier paths. Do the barriers depend on
+the path method? The method is bezier.py's; the table crosscheck_tables.py's."""
+
+from __future__ import annotations
+
+from typing import Mapping
+
+import torch
+from tqdm import tqdm
+
+from .bezier import BezierConfig, find_bezier_path
+from .design import name_seed
+from .io import write_json
+from .provenance import provenance
+from .sets import load_set
+from .surface import network_landscape
+
+BEZIER_KEYS = ("steps", "lr", "samples_per_step")
+
+
+def bezier_job(*, network: str, landscape: str, pairs: Mapping[str, list], set_paths: Mapping[str, str],
+               data_path: str, output: str, settings: dict, paths: dict, model: dict, seed: int,
+               device: str = "auto") -> dict:
+    """The ``bezier`` rule: for each set of ``pairs`` (set name -> [(k, (i, j)), ...], k
+    the pair's number in the path stage), a Bezier curve between vectors i and j on one
+    landscape; the points M and the chunk size are the path stage's (``paths``)."""
+    surface, dev = network_landscape(network, data_path, model, paths["chunk_size"], device)
+    records = []
+    for set_name, set_pairs in pairs.items():
+        weights, set_meta = load_set(set_paths[set_name])
+        for k, (i, j) in set_pairs:
+            if max(i, j) >= len(weights):
+                raise ValueError(f"{set_paths[set_name]}: pair ({i}, {j}) but the set holds {len(weights)} vectors")
+            config = BezierConfig(**{key: settings[key] for key in BEZIER_KEYS}, points=paths["points"],
+                                  seed=name_seed(seed, network, landscape, set_name, k))
+            bar = tqdm(total=config.steps, desc=f"{network}/{landscape}/{set_name}/pair{k}", mininterval=2.0)
+            result = find_bezier_path(surface, torch.tensor(weights[i], device=dev),
+                                      torch.tensor(weights[j], device=dev), config,
+                                      lambda step, objective: bar.update(1))
+            bar.close()
+            records.append(dict(result.to_dict(), network=network, landscape=landscape, set=set_name, pair=k,
+                                i=i, j=j, seed_i=set_meta["seeds"][i], seed_j=set_meta["seeds"][j]))
+    document = dict(records=records, provenance=provenance(
+        {"bezier": settings, "paths": paths, "model": model, "seed": seed}, n_params=surface.n_params, n_images=surface.n))
+    write_json(output, document)
+    return document

@@ -1,0 +1,79 @@
+"""The tables of the two measurements beyond the paper, from their jobs' JSON records:
+``curvature_table`` (one row per vector) and ``bezier_table`` (the Bezier, Fourier and
+straight-line heights of each pair side by side). pandas only: no torch, so table jobs
+run in the analysis environment and editing a method module reruns no table here."""
+
+from __future__ import annotations
+
+from typing import Iterable, Mapping
+
+import pandas as pd
+
+from .design import ORDER
+from .io import read_json, write_csv
+
+
+def curvature_table(documents: Iterable[Mapping]) -> pd.DataFrame:
+    """One row per (network, set, landscape, vector), in the paper's order."""
+    rows = [record for document in documents for record in document["records"]]
+    if not rows:
+        raise ValueError("no curvature records to tabulate")
+    return _ordered(pd.DataFrame(rows), ["vector"])
+
+
+def curvature_table_job(*, inputs: list[str], output: str) -> None:
+    write_csv(output, curvature_table(read_json(p) for p in inputs))
+
+
+BEZIER_COLUMNS = ("network", "landscape", "set", "pair", "i", "j", "bezier_height", "fourier_height",
+                  "straight_height", "bezier_length", "fourier_length", "straight_length",
+                  "bezier_seconds", "fourier_seconds")
+
+
+def bezier_table(documents: Iterable[Mapping], fourier_records: Iterable[Mapping]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(heights, profiles): one row per pair with the Bezier, Fourier and straight-line
+    heights side by side; one row per pair and point with the loss along the Bezier curve.
+
+    Every Bezier pair must have its Fourier path (the same network, landscape, set and
+    pair number, joining the same vectors); a missing or mismatched one is an error.
+    """
+    fourier = {(r["network"], r["landscape"], r["set"], r["pair"]): r for r in fourier_records}
+    rows, profiles = [], []
+    for document in documents:
+        for record in document["records"]:
+            key = (record["network"], record["landscape"], record["set"], record["pair"])
+            if key not in fourier:
+                raise ValueError(f"no Fourier path for the Bezier pair {'/'.join(map(str, key))}")
+            other = fourier[key]
+            if (other["i"], other["j"]) != (record["i"], record["j"]) or len(other["t"]) != len(record["t"]):
+                raise ValueError(f"the Fourier path {'/'.join(map(str, key))} joins vectors ({other['i']}, {other['j']}) at "
+                                 f"{len(other['t'])} points, the Bezier curve ({record['i']}, {record['j']}) at {len(record['t'])}")
+            rows.append(dict(
+                zip(("network", "landscape", "set", "pair"), key), i=record["i"], j=record["j"],
+                bezier_height=record["height"], fourier_height=other["height"],
+                # The straight line is the same for both methods (same ends, points, data).
+                straight_height=record["straight_height"],
+                bezier_length=record["length"], fourier_length=other["length"],
+                straight_length=record["straight_length"],
+                bezier_seconds=record["seconds"], fourier_seconds=other["seconds"],
+            ))
+            profiles.append(pd.DataFrame(dict(zip(("network", "landscape", "set", "pair"), key), t=record["t"],
+                                              loss=record["losses"], straight_loss=record["straight_losses"])))
+    if not rows:
+        raise ValueError("no Bezier curves to tabulate")
+    return _ordered(pd.DataFrame(rows, columns=list(BEZIER_COLUMNS)), ["pair"]), _ordered(pd.concat(profiles), ["pair", "t"])
+
+
+def bezier_table_job(*, bezier: list[str], fourier: list[str], outputs: Mapping[str, str]) -> None:
+    heights, profiles = bezier_table((read_json(p) for p in bezier), (read_json(p) for p in fourier))
+    write_csv(outputs["heights"], heights)
+    write_csv(outputs["profiles"], profiles)
+
+
+def _ordered(table: pd.DataFrame, then: list[str]) -> pd.DataFrame:
+    """Rows in the paper's order of networks, landscapes and sets (unknown names last)."""
+    order = {c: ORDER[c] for c in ("network", "landscape", "set")}
+    ranks = {f"_{c}": table[c].map(lambda v, names=names: names.index(v) if v in names else len(names))
+             for c, names in order.items()}
+    table = table.assign(**ranks).sort_values(list(ranks) + list(order) + then, kind="stable")
+    return table.drop(columns=list(ranks)).reset_index(drop=True)
