@@ -25,7 +25,7 @@ from tqdm import tqdm
 from .data import load_prepared
 from .io import read_json, write_csv, write_json
 from .landscape import NetworkLandscape
-from .models import NETWORKS, build_network
+from .models import NETWORKS, PARAMETER_COUNTS, build_network
 from .provenance import provenance
 from .runtime import resolve_device
 from .sets import load_set
@@ -60,7 +60,7 @@ def curvature_job(*, network: str, landscape: str, set_name: str, set_path: str,
     first (lowest training loss), so a subset is its best vectors."""
     from .curvature import CurvatureConfig, measure_curvature
 
-    weights, set_meta = load_set(set_path)
+    weights, set_meta = load_set(set_path, network, set_name, PARAMETER_COUNTS[network])
     surface, dev = _landscape(network, data_path, model, settings["chunk_size"], device)
     count = len(weights) if settings["vectors_per_set"] is None else min(len(weights), settings["vectors_per_set"])
     records = []
@@ -105,7 +105,7 @@ def bezier_job(*, network: str, landscape: str, pairs: Mapping[str, list], set_p
     surface, dev = _landscape(network, data_path, model, paths["chunk_size"], device)
     records = []
     for set_name, set_pairs in pairs.items():
-        weights, set_meta = load_set(set_paths[set_name])
+        weights, set_meta = load_set(set_paths[set_name], network, set_name, PARAMETER_COUNTS[network])
         for k, (i, j) in set_pairs:
             if max(i, j) >= len(weights):
                 raise ValueError(f"{set_paths[set_name]}: pair ({i}, {j}) but the set holds {len(weights)} vectors")

@@ -7,9 +7,9 @@ import torch
 from tqdm import tqdm
 
 from .data import load_prepared
-from .io import read_json, write_csv, write_json
+from .io import nonfinite_keys, read_json, read_table, write_csv, write_json
 from .landscape import NetworkLandscape
-from .models import build_network
+from .models import PARAMETER_COUNTS, build_network
 from .pathfinder import PathConfig, find_path
 from .provenance import provenance
 from .sets import load_set
@@ -17,6 +17,10 @@ from .runtime import resolve_device
 
 # The plotting and table modules (matplotlib, pandas) are imported inside the jobs that
 # need them: a path job is a process of its own and there are many, so its imports count.
+
+
+class PathError(ValueError):
+    """A path that cannot be recorded; the message names the pair."""
 
 
 def path_config(settings: dict, seed: int) -> PathConfig:
@@ -41,7 +45,7 @@ def path_job(
 ) -> dict:
     """The ``path`` rule: join vectors ``pair`` of a set on the train or test landscape."""
     dev = resolve_device(device)
-    weights, set_meta = load_set(set_path)
+    weights, set_meta = load_set(set_path, network, set_name, PARAMETER_COUNTS[network])
     i, j = pair
     if max(i, j) >= len(weights):
         raise ValueError(f"{set_path}: pair ({i}, {j}) but the set holds {len(weights)} vectors")
@@ -59,6 +63,13 @@ def path_job(
     w_a, w_b = torch.tensor(weights[i], device=dev), torch.tensor(weights[j], device=dev)
     result = find_path(surface, w_a, w_b, config, progress)
     bar.close()
+    bad = nonfinite_keys(result.to_dict())
+    if bad:
+        raise PathError(
+            f"{network}/{landscape}/{set_name} pair {pair_index} (vectors {i} and {j} of {set_path}, seeds "
+            f"{set_meta['seeds'][i]} and {set_meta['seeds'][j]}): the loss along the path is not finite "
+            f"({', '.join(bad[:5])}); the path optimisation diverged: lower paths.lr and rerun"
+        )
     record = dict(
         result.to_dict(),
         network=network, landscape=landscape, set=set_name, pair=pair_index, i=i, j=j,
@@ -81,19 +92,15 @@ def barrier_table_job(*, paths: list[str], outputs: dict, converged_tol: float) 
 
 
 def barrier_budget_figure_job(*, heights: str, figure_paths: list[str]) -> None:
-    import pandas as pd
-
     from .barriers import plot_barrier_budget
 
-    plot_barrier_budget(pd.read_csv(heights), *figure_paths)
+    plot_barrier_budget(read_table(heights), *figure_paths)
 
 
 def barrier_figure_job(*, barriers: str, landscape: str, figure_paths: list[str]) -> None:
-    import pandas as pd
-
     from .barriers import plot_barriers
 
-    plot_barriers(pd.read_csv(barriers), landscape, *figure_paths)
+    plot_barriers(read_table(barriers), landscape, *figure_paths)
 
 
 def toy_job(*, settings: dict, seed: int, heights: str, figure_paths: list[str]) -> None:

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from .io import write_text
+from .io import read_table as read_checked_table, write_text
 from .provenance import config_hash
 from .sets import load_set
 
@@ -44,7 +44,7 @@ def read_table(path) -> pd.DataFrame | None:
     """A CSV, or None when there is no path or no file (the config did not produce it)."""
     if not path or not Path(path).exists():
         return None
-    return pd.read_csv(path)
+    return read_checked_table(path)
 
 
 def read_tables(paths) -> pd.DataFrame | None:
@@ -63,7 +63,7 @@ def set_moments(set_paths: Mapping[str, Mapping[str, str]]) -> pd.DataFrame | No
         for name, path in sets.items():
             if not Path(path).exists():
                 continue
-            weights, _ = load_set(path)
+            weights, _ = load_set(path, network=network, set_name=name)
             weights = weights.astype(np.float64)
             for index, vector in enumerate(weights):
                 rows.append(dict(network=network, set=name, index=index, mean=vector.mean(), mean_sq=(vector**2).mean()))

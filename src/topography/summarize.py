@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import geometry
-from .io import write_csv
+from .io import read_table, write_csv
 from .sets import load_set
 
 # The two comparisons of the paper: Fig 5 / 6 (BFGS-train vs SGD-test) and Fig S3 / S4
@@ -32,7 +32,7 @@ def geometry_job(*, network: str, set_paths: dict[str, str], outputs: dict[str, 
     """
     sets, n_params = {}, None
     for name, path in set_paths.items():
-        sets[name], meta = load_set(path)
+        sets[name], meta = load_set(path, network=network, set_name=name)
         n_params = meta["n_params"]
     write_csv(outputs["weight_stats"], geometry.weight_stats(network, sets))
 
@@ -53,7 +53,7 @@ def geometry_job(*, network: str, set_paths: dict[str, str], outputs: dict[str, 
 
 
 def _concat_csv(paths) -> pd.DataFrame:
-    return pd.concat([pd.read_csv(p) for p in paths], ignore_index=True)
+    return pd.concat([read_table(p) for p in paths], ignore_index=True)
 
 
 def tables_job(*, runs: list[str], histories: list[str], geometry_files: dict[str, list[str]], outputs: dict) -> None:
@@ -71,7 +71,7 @@ def tables_job(*, runs: list[str], histories: list[str], geometry_files: dict[st
     # Only the representative runs' curves: the loss-curve figure reads nothing else.
     chosen = geometry.representative_runs(all_runs)[["network", "optimizer", "seed"]]
     wanted = {tuple(row) for row in chosen.itertuples(index=False)}
-    curves = [pd.read_csv(p) for p in histories if _run_key(p) in wanted]
+    curves = [read_table(p) for p in histories if _run_key(p) in wanted]
     write_csv(outputs["loss_curves"], pd.concat(curves, ignore_index=True))
 
 

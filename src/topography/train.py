@@ -253,9 +253,9 @@ def train_job(
         n_params=net.n_params,
         stop_reason=result.stop_reason,
         epochs_run=result.epochs_run,
-        train_loss=result.best_train.loss,
+        train_loss=_finite_or_none(result.best_train.loss),
         train_epoch=result.best_train.epoch,
-        test_loss=result.best_test.loss,
+        test_loss=_finite_or_none(result.best_test.loss),
         test_epoch=result.best_test.epoch,
     )
     write_csv(outputs["history"], result.history)
@@ -265,3 +265,9 @@ def train_job(
         weights = best.weights if best.weights is not None else net.init_vector(seed)
         save_vector(outputs[kind], weights.cpu().numpy(), dict(base, kind=kind, epoch=best.epoch))
     return result
+
+
+def _finite_or_none(loss: float) -> float | None:
+    """A best loss for the sidecar: None (JSON null) for a run that never had a finite
+    one, since JSON has no infinity and the workflow writes only valid JSON."""
+    return loss if math.isfinite(loss) else None

@@ -1,7 +1,7 @@
 rule select:
     input:
         runs=lambda wildcards: [f[k] for f in run_files(wildcards.network) for k in ("history", "train", "test")],
-        code=code("select", "io", "provenance"),
+        code=code("select", "models", "io", "provenance"),
     output:
         runs="results/sets/{network}/runs.csv",
         **{s: f"results/sets/{{network}}/{s}.safetensors" for s in SETS},
