@@ -66,6 +66,16 @@ def set_file(network, set_name):
     return f"results/sets/{network}/{set_name}.safetensors"
 
 
+def sidecar_of(path):
+    """The JSON sidecar of an array file (topography.io.sidecar): a job that reads an
+    array file reads its sidecar too, so both are its inputs."""
+    return path.removesuffix(".safetensors") + ".json"
+
+
+def with_sidecars(*paths):
+    return [p for path in paths for p in (path, sidecar_of(path))]
+
+
 # --- geometry
 
 GEOMETRY_KINDS = ["weight_stats", "distances", "projections", "separation"]

@@ -7,7 +7,7 @@ rule report:
         **report_tables(),
         figures=report_figures(),
         runs=expand("results/sets/{network}/runs.csv", network=NETWORKS),
-        sets=[set_file(n, s) for n in NETWORKS for s in SETS],
+        sets=with_sidecars(*(set_file(n, s) for n in NETWORKS for s in SETS)),
         data=["results/data/train.json", "results/data/test.json"],
         notebook="notebooks/report.ipynb",
         template="notebooks/templates/offline/index.html.j2",
