@@ -37,3 +37,16 @@ def test_every_array_file_a_job_reads_comes_with_its_sidecar_as_an_input(tmp_pat
             arrays = [p for p in inputs if p.endswith(".safetensors")]
             missing = [p for p in arrays if p.removesuffix(".safetensors") + ".json" not in inputs]
             assert not missing, f"{rule}: reads {missing} without their sidecars"
+
+
+def test_float_counts_and_yaml_strings_stop_the_plan_naming_each_key(tmp_path):
+    workdir = copy_workflow(tmp_path)
+    (workdir / "bad.yaml").write_text(
+        "train: {seeds: 2.0, sgd: {batch_size: 64.0, lr: 1e-3}}\npaths: {pairs: 1.0}\nselect: {n_best: 2.0}\n")
+    result = snakemake(workdir, "-n", *SMOKE, "bad.yaml", check=False)
+    message = result.stdout + result.stderr
+    assert result.returncode != 0
+    for key in ("train.seeds: 2.0", "train.sgd.batch_size: 64.0", "paths.pairs: 1.0", "select.n_best: 2.0"):
+        assert f"{key} is a float, expected an integer" in message, message[-3000:]
+    assert "train.sgd.lr: '1e-3' is a string" in message and "write 1.0e-3" in message
+    assert not (workdir / "results").exists()
