@@ -50,3 +50,58 @@ def test_float_counts_and_yaml_strings_stop_the_plan_naming_each_key(tmp_path):
         assert f"{key} is a float, expected an integer" in message, message[-3000:]
     assert "train.sgd.lr: '1e-3' is a string" in message and "write 1.0e-3" in message
     assert not (workdir / "results").exists()
+
+
+# --- source: idx, checked while the DAG is built
+
+
+def idx_preset(workdir, **data):
+    text = "data: {source: idx, idx_dir: mnist, n_train: null, n_test: null"
+    text += "".join(f", {key}: {value}" for key, value in data.items()) + "}\n"
+    (workdir / "idx.yaml").write_text(text)
+    return ("--configfile", "presets/smoke.yaml", "idx.yaml")
+
+
+def test_missing_idx_files_stop_the_run_before_any_job_or_deletion(tmp_path):
+    workdir = copy_workflow(tmp_path)
+    earlier = workdir / "results" / "data" / "train.safetensors"  # an earlier run's output
+    earlier.parent.mkdir(parents=True)
+    earlier.write_bytes(b"kept")
+    result = snakemake(workdir, *idx_preset(workdir), check=False)
+    message = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "neither train-images-idx3-ubyte.gz nor train-images-idx3-ubyte found" in message, message[-3000:]
+    assert "data.download: true" in message
+    assert earlier.read_bytes() == b"kept"
+    assert not (workdir / "logs" / "data.log").exists()  # no job started
+
+
+def fake_idx_dir(directory, n=30):
+    """Random pixels under the four standard names: IDX files, but not MNIST."""
+    import gzip
+
+    import numpy as np
+
+    directory.mkdir()
+    rng = np.random.default_rng(0)
+    for stem, shape in (("train-images-idx3-ubyte", (n, 28, 28)), ("train-labels-idx1-ubyte", (n,)),
+                        ("t10k-images-idx3-ubyte", (n, 28, 28)), ("t10k-labels-idx1-ubyte", (n,))):
+        values = rng.integers(0, 256 if len(shape) == 3 else 10, size=shape, dtype=np.uint8)
+        header = bytes([0, 0, 8, len(shape)]) + b"".join(d.to_bytes(4, "big") for d in shape)
+        (directory / f"{stem}.gz").write_bytes(gzip.compress(header + values.tobytes(), mtime=0))
+
+
+def test_idx_files_that_are_not_mnist_stop_the_plan_unless_switched_off(tmp_path):
+    workdir = copy_workflow(tmp_path)
+    fake_idx_dir(workdir / "mnist")
+    result = snakemake(workdir, "-n", *idx_preset(workdir), check=False)
+    message = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "train-images-idx3-ubyte.gz" in message and "the published file has 9912422" in message, message[-3000:]
+    assert "data.verify_sha256: false" in message
+    # With the switch the same files plan; asking for more images than they hold does not.
+    planned = snakemake(workdir, "-n", *idx_preset(workdir, verify_sha256="false")).stdout
+    assert re.search(r"^data\s+1$", planned, re.M)
+    result = snakemake(workdir, "-n", *idx_preset(workdir, verify_sha256="false", n_train=31), check=False)
+    message = result.stdout + result.stderr
+    assert result.returncode != 0 and "data.n_train = 31" in message and "holds 30 images" in message

@@ -10,6 +10,7 @@ os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (SRC, os.environ.get("PYTH
 
 from topography.barriers import draw_pairs  # noqa: E402
 from topography.config import validate_config  # noqa: E402
+from topography.mnist_files import IDX_FILES, check_idx_files, checksums  # noqa: E402
 
 # Before any job: a bad value stops here with the key and what is allowed.
 validate_config(config)
@@ -35,6 +36,19 @@ def code(*modules):
     """The package modules a rule runs. As inputs, editing one makes Snakemake redo that
     rule and everything downstream of it, and nothing upstream."""
     return [f"src/topography/{module}.py" for module in modules]
+
+
+def idx_inputs(wildcards):
+    """The IDX files the data rule reads (none with source embedded). Checked here, while
+    the DAG is built, so a missing or wrong file stops the plan before any job runs; with
+    data.download, the .gz files that rule download_mnist fetches when any is missing."""
+    data = config["data"]
+    if data["source"] != "idx":
+        return []
+    published = [os.path.join(data["idx_dir"], f"{stem}.gz") for stem in IDX_FILES.values()]
+    if data.get("download") and not all(map(os.path.exists, published)):
+        return published
+    return [str(path) for path in check_idx_files(data).values()]
 
 
 def train_outputs(kind="history.csv"):
