@@ -4,6 +4,6 @@ from topography.io import read_table
 from topography.crosscheck_figures import plot_curvature
 from topography.runtime import job
 
-with job(snakemake.log[0]):
+with job(snakemake.log[0], outputs=snakemake.output):
     out = snakemake.output
     plot_curvature(read_table(snakemake.input.table), snakemake.wildcards.network, out.png, out.pdf)

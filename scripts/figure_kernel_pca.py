@@ -4,7 +4,7 @@ from topography.io import read_table
 from topography.plots import plot_kernel_comparison, plot_kernel_pca
 from topography.runtime import job
 
-with job(snakemake.log[0]):
+with job(snakemake.log[0], outputs=snakemake.output):
     projection = read_table(snakemake.input.projections)
     separation = read_table(snakemake.input.separation)
     comparison = snakemake.params.comparison

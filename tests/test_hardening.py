@@ -105,3 +105,36 @@ def test_idx_files_that_are_not_mnist_stop_the_plan_unless_switched_off(tmp_path
     result = snakemake(workdir, "-n", *idx_preset(workdir, verify_sha256="false", n_train=31), check=False)
     message = result.stdout + result.stderr
     assert result.returncode != 0 and "data.n_train = 31" in message and "holds 30 images" in message
+
+
+# --- a job killed (SIGKILL) exactly at the rename of its output
+
+KILL_AT_RENAME = '''
+import os, signal
+_replace = os.replace
+def _replace_or_die(src, dst, *args, **kwargs):
+    if str(dst).endswith(os.environ["KILL_AT_RENAME"]):
+        os.kill(os.getpid(), signal.SIGKILL)  # no finally, no atexit: as the kernel kills
+    return _replace(src, dst, *args, **kwargs)
+os.replace = _replace_or_die
+'''
+
+
+def test_a_job_killed_at_the_rename_leaves_a_tmp_that_the_next_run_removes(tmp_path, monkeypatch):
+    workdir = copy_workflow(tmp_path / "wf")
+    hook = tmp_path / "hook"
+    hook.mkdir()
+    (hook / "sitecustomize.py").write_text(KILL_AT_RENAME)  # loaded by every Python the run starts
+    target = "results/data/train.safetensors"
+    monkeypatch.setenv("PYTHONPATH", str(hook))
+    monkeypatch.setenv("KILL_AT_RENAME", target)
+    killed = snakemake(workdir, target, *SMOKE, check=False)
+    assert killed.returncode != 0
+    stale = list((workdir / "results").rglob("*.tmp"))
+    assert [p.name.startswith(".train.safetensors.") for p in stale] == [True], stale
+    monkeypatch.delenv("PYTHONPATH")
+    monkeypatch.delenv("KILL_AT_RENAME")
+    snakemake(workdir, target, *SMOKE)
+    assert (workdir / target).stat().st_size > 0
+    assert list((workdir / "results").rglob("*.tmp")) == []
+    assert f"removed {stale[0].relative_to(workdir)}" in (workdir / "logs" / "data.log").read_text()

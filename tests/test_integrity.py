@@ -275,3 +275,40 @@ def test_path_with_non_finite_loss_names_the_pair(tmp_path):
                  set_path=str(set_path), data_path=str(data), output=str(output), settings=settings,
                  model=dict(activation="softplus", lstm_permutation_seed=1234), device="cpu")
     assert not output.exists()
+
+
+# --- writing: permissions and what a killed writer leaves
+
+
+def test_result_files_get_the_permissions_the_umask_gives(tmp_path):
+    import os
+
+    previous = os.umask(0o027)
+    try:
+        write_json(tmp_path / "a.json", {"x": 1})
+        save_vector(tmp_path / "w.safetensors", np.zeros(3, np.float32), {})
+    finally:
+        os.umask(previous)
+    for name in ("a.json", "w.safetensors", "w.json"):
+        assert (tmp_path / name).stat().st_mode & 0o777 == 0o640, name  # not mkstemp's 0600
+
+
+def test_a_job_removes_the_temporary_files_a_killed_attempt_left_next_to_its_outputs(tmp_path):
+    from topography.io import atomic_path
+    from topography.runtime import job
+
+    output = tmp_path / "pair0.json"
+    with pytest.raises(KeyboardInterrupt):  # a writer stopped between writing and renaming
+        with atomic_path(output) as tmp:
+            tmp.write_text("half")
+            stale = tmp.with_name(tmp.name.replace(".tmp", "x.tmp"))
+            stale.write_text("what SIGKILL leaves: no cleanup ran")
+            raise KeyboardInterrupt
+    other = tmp_path / ".pair1.json.abc.tmp"  # another output's: not this job's to remove
+    other.write_text("")
+    assert stale.exists() and not output.exists()
+    log = tmp_path / "job.log"
+    with job(str(log), outputs=[str(output)]):
+        pass
+    assert not stale.exists() and other.exists()
+    assert f"removed {stale}" in log.read_text()
