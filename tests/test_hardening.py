@@ -138,3 +138,20 @@ def test_a_job_killed_at_the_rename_leaves_a_tmp_that_the_next_run_removes(tmp_p
     assert (workdir / target).stat().st_size > 0
     assert list((workdir / "results").rglob("*.tmp")) == []
     assert f"removed {stale[0].relative_to(workdir)}" in (workdir / "logs" / "data.log").read_text()
+
+
+# --- reruns give the same bytes
+
+
+def test_two_fresh_smoke_runs_give_identical_results(smoke_run, tmp_path):
+    """Every file under results/ of a second fresh run, byte for byte: no wall time, no
+    creation date, no execution time anywhere in the results (they live in benchmarks/
+    and logs/)."""
+    second = copy_workflow(tmp_path / "second")
+    snakemake(second, *SMOKE)
+    first_files = sorted(p.relative_to(smoke_run) for p in (smoke_run / "results").rglob("*") if p.is_file())
+    second_files = sorted(p.relative_to(second) for p in (second / "results").rglob("*") if p.is_file())
+    assert first_files == second_files
+    assert len(first_files) > 100
+    differ = [str(p) for p in first_files if (smoke_run / p).read_bytes() != (second / p).read_bytes()]
+    assert differ == [], differ

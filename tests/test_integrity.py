@@ -312,3 +312,15 @@ def test_a_job_removes_the_temporary_files_a_killed_attempt_left_next_to_its_out
         pass
     assert not stale.exists() and other.exists()
     assert f"removed {stale}" in log.read_text()
+
+
+def test_a_pdf_carries_no_creation_date_so_redrawing_gives_the_same_bytes(tmp_path):
+    from topography.style import plt, save_figure
+
+    for name in ("a", "b"):
+        fig, ax = plt.subplots()
+        ax.plot([0, 1], [1, 0])
+        save_figure(fig, tmp_path / f"{name}.pdf", tmp_path / f"{name}.png")
+    assert b"CreationDate" not in (tmp_path / "a.pdf").read_bytes()
+    for ext in ("pdf", "png"):
+        assert (tmp_path / f"a.{ext}").read_bytes() == (tmp_path / f"b.{ext}").read_bytes()

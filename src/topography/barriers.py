@@ -16,7 +16,7 @@ from .models import NETWORKS
 from .style import KINDS, NETWORK_LABELS, SET_COLORS, SET_LABELS, SETS, plt, save_figure
 
 BARRIER_COLUMNS = (
-    "network", "landscape", "set", "pair", "i", "j", "height", "straight_height", "length", "seconds"
+    "network", "landscape", "set", "pair", "i", "j", "height", "straight_height", "length"
 )
 PROFILE_COLUMNS = ("network", "landscape", "set", "pair", "t", "loss", "straight_loss")
 HEIGHT_COLUMNS = ("network", "landscape", "set", "pair", "step", "height")

@@ -154,7 +154,8 @@ class PathResult:
             "objective": list(self.objective),
             "heights": list(self.heights),
             "kept_step": self.kept_step,
-            "seconds": self.seconds,
+            # no wall time: results are byte-identical across reruns (it is in the job's
+            # log and in benchmarks/)
             "config": dataclasses.asdict(self.config),
         }
 

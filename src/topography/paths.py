@@ -63,6 +63,7 @@ def path_job(
     w_a, w_b = torch.tensor(weights[i], device=dev), torch.tensor(weights[j], device=dev)
     result = find_path(surface, w_a, w_b, config, progress)
     bar.close()
+    print(f"height {result.height:.4g} (straight line {result.straight_height:.4g}), {result.seconds:.1f} s", flush=True)
     bad = nonfinite_keys(result.to_dict())
     if bad:
         raise PathError(

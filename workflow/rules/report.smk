@@ -24,7 +24,6 @@ rule report:
                 sets={n: {s: set_file(n, s) for s in SETS} for n in NETWORKS},
                 figures={Path(f).stem: f for f in report_figures(optional=True)},
                 data_meta={"train": "results/data/train.json", "test": "results/data/test.json"},
-                benchmarks="benchmarks",
             ),
             config=config,
             preset=PRESET,
