@@ -4,7 +4,7 @@ from topography.crosscheck_bezier import bezier_job
 from topography.runtime import job
 
 w = snakemake.wildcards
-with job(snakemake.log[0], snakemake.threads):
+with job(snakemake.log[0], snakemake.threads, outputs=snakemake.output):
     bezier_job(
         network=w.network,
         landscape=w.landscape,

@@ -3,6 +3,6 @@
 from topography.crosscheck_tables import bezier_table_job
 from topography.runtime import job
 
-with job(snakemake.log[0]):
+with job(snakemake.log[0], outputs=snakemake.output):
     bezier_table_job(bezier=list(snakemake.input.bezier), fourier=list(snakemake.input.fourier),
                      outputs=dict(snakemake.output.items()))

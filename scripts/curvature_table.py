@@ -3,5 +3,5 @@
 from topography.crosscheck_tables import curvature_table_job
 from topography.runtime import job
 
-with job(snakemake.log[0]):
+with job(snakemake.log[0], outputs=snakemake.output):
     curvature_table_job(inputs=list(snakemake.input.records), output=snakemake.output[0])

@@ -3,7 +3,7 @@
 from topography.barriers import barrier_figure_job
 from topography.runtime import job
 
-with job(snakemake.log[0]):
+with job(snakemake.log[0], outputs=snakemake.output):
     out = snakemake.output
     barrier_figure_job(barriers=snakemake.input.barriers, landscape=snakemake.params.landscape,
                        figure_paths=[out.png, out.pdf])

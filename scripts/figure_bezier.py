@@ -1,10 +1,9 @@
 """Snakemake `bezier_figure` rule: Bezier against Fourier height, per network and set."""
 
-import pandas as pd
-
+from topography.io import read_table
 from topography.crosscheck_figures import plot_bezier_vs_fourier
 from topography.runtime import job
 
-with job(snakemake.log[0]):
+with job(snakemake.log[0], outputs=snakemake.output):
     out = snakemake.output
-    plot_bezier_vs_fourier(pd.read_csv(snakemake.input.table), out.png, out.pdf)
+    plot_bezier_vs_fourier(read_table(snakemake.input.table), out.png, out.pdf)

@@ -1,10 +1,9 @@
 """Snakemake `curvature_figure` rule: one network's curvature distributions per set."""
 
-import pandas as pd
-
+from topography.io import read_table
 from topography.crosscheck_figures import plot_curvature
 from topography.runtime import job
 
-with job(snakemake.log[0]):
+with job(snakemake.log[0], outputs=snakemake.output):
     out = snakemake.output
-    plot_curvature(pd.read_csv(snakemake.input.table), snakemake.wildcards.network, out.png, out.pdf)
+    plot_curvature(read_table(snakemake.input.table), snakemake.wildcards.network, out.png, out.pdf)

@@ -1,10 +1,9 @@
 """Paper Fig 5 / S3: distances of two solution sets to their common origin."""
 
-import pandas as pd
-
+from topography.io import read_table
 from topography.plots import plot_distances
 from topography.runtime import job
 
-with job(snakemake.log[0]):
-    distances = pd.read_csv(snakemake.input.distances)
+with job(snakemake.log[0], outputs=snakemake.output):
+    distances = read_table(snakemake.input.distances)
     plot_distances(distances, snakemake.output.png, snakemake.output.pdf, comparison=snakemake.params.comparison)

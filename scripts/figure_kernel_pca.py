@@ -1,13 +1,12 @@
 """Paper Fig 6 / S4 (RBF kernel PCA) and the same projection with every kernel side by side."""
 
-import pandas as pd
-
+from topography.io import read_table
 from topography.plots import plot_kernel_comparison, plot_kernel_pca
 from topography.runtime import job
 
-with job(snakemake.log[0]):
-    projection = pd.read_csv(snakemake.input.projections)
-    separation = pd.read_csv(snakemake.input.separation)
+with job(snakemake.log[0], outputs=snakemake.output):
+    projection = read_table(snakemake.input.projections)
+    separation = read_table(snakemake.input.separation)
     comparison = snakemake.params.comparison
     out = snakemake.output
     plot_kernel_pca(projection, out.png, out.pdf, kernel="rbf", comparison=comparison)

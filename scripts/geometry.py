@@ -3,7 +3,7 @@
 from topography.runtime import job
 from topography.summarize import geometry_job
 
-with job(snakemake.log[0], snakemake.threads):
+with job(snakemake.log[0], snakemake.threads, outputs=snakemake.output):
     geometry_job(
         network=snakemake.wildcards.network,
         set_paths=snakemake.params.set_paths,

@@ -4,7 +4,7 @@ from topography.paths import path_job
 from topography.runtime import job
 
 w = snakemake.wildcards
-with job(snakemake.log[0], snakemake.threads):
+with job(snakemake.log[0], snakemake.threads, outputs=snakemake.output):
     path_job(
         network=w.network,
         landscape=w.landscape,

@@ -4,7 +4,7 @@ from topography.data import prepare
 from topography.provenance import provenance
 from topography.runtime import job
 
-with job(snakemake.log[0], snakemake.threads):
+with job(snakemake.log[0], snakemake.threads, outputs=snakemake.output):
     prepare(
         snakemake.params.data,
         snakemake.output.train,

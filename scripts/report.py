@@ -2,7 +2,10 @@
 
 import logging
 
+from topography.io import remove_stale_temporaries
 from topography.report import report_job
+
+remove_stale_temporaries(snakemake.output)  # noqa: F821  (left by an earlier, killed attempt)
 
 logging.basicConfig(filename=snakemake.log[0], filemode="w", level=logging.INFO,  # noqa: F821
                     format="%(asctime)s %(name)s %(message)s")

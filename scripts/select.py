@@ -4,7 +4,7 @@ from topography.provenance import provenance
 from topography.runtime import job
 from topography.select import select_job
 
-with job(snakemake.log[0], snakemake.threads):
+with job(snakemake.log[0], snakemake.threads, outputs=snakemake.output):
     select_job(
         network=snakemake.wildcards.network,
         runs=snakemake.params.runs,

@@ -3,7 +3,7 @@
 from topography.runtime import job
 from topography.summarize import tables_job
 
-with job(snakemake.log[0], snakemake.threads):
+with job(snakemake.log[0], snakemake.threads, outputs=snakemake.output):
     tables_job(
         runs=list(snakemake.input.runs),
         histories=list(snakemake.input.histories),

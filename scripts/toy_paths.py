@@ -3,7 +3,7 @@
 from topography.toy import toy_job
 from topography.runtime import job
 
-with job(snakemake.log[0]):
+with job(snakemake.log[0], outputs=snakemake.output):
     out = snakemake.output
     toy_job(settings=snakemake.params.settings, seed=snakemake.params.seed, heights=out.heights,
             figure_paths=[out.png, out.pdf])

@@ -3,7 +3,7 @@
 from topography.runtime import job
 from topography.train import train_job
 
-with job(snakemake.log[0], snakemake.threads):
+with job(snakemake.log[0], snakemake.threads, outputs=snakemake.output):
     train_job(
         network=snakemake.wildcards.network,
         optimizer=snakemake.wildcards.optimizer,

@@ -50,3 +50,32 @@ def test_sgd_epochs_per_network_must_cover_every_network():
     config["train"]["sgd"]["epochs"] = {"fcp": 7, "lenet": 8, "autoencoder": 9, "lstm": 10, "resnet": 3}
     with pytest.raises(ConfigError, match="train.sgd.epochs"):
         validate_config(config)
+
+
+@pytest.mark.parametrize(
+    "section, key, value",
+    [("train", "seeds", 2.0), ("paths", "pairs", 1.0), ("select", "n_best", 2.0), ("paths", "steps", 3.0),
+     (None, "seed", 0.0)],
+)
+def test_a_float_count_is_refused_naming_the_key(section, key, value):
+    config = load_config(ROOT / "config.yaml", ROOT / "presets" / "smoke.yaml")
+    (config[section] if section else config)[key] = value
+    name = f"{section}.{key}" if section else key
+    with pytest.raises(ConfigError, match=rf"{name}: {value!r} is a float, expected an integer: write {int(value)}"):
+        validate_config(config)
+
+
+def test_a_nested_float_count_is_refused():
+    config = load_config(ROOT / "config.yaml", ROOT / "presets" / "smoke.yaml")
+    config["train"]["sgd"]["batch_size"] = 64.0
+    with pytest.raises(ConfigError, match="train.sgd.batch_size: 64.0 is a float"):
+        validate_config(config)
+
+
+def test_a_number_that_yaml_reads_as_a_string_gets_the_yaml_hint(tmp_path):
+    preset = tmp_path / "lr.yaml"
+    preset.write_text("train:\n  sgd:\n    lr: 1e-3\n")  # YAML 1.1: a string, not 0.001
+    config = load_config(ROOT / "config.yaml", preset)
+    assert config["train"]["sgd"]["lr"] == "1e-3"
+    with pytest.raises(ConfigError, match=r"train.sgd.lr: '1e-3' is a string.*write 1.0e-3"):
+        validate_config(config)

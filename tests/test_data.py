@@ -8,6 +8,7 @@ import hashlib
 import http.server
 import json
 import socket
+import sys
 import threading
 from pathlib import Path
 
@@ -17,6 +18,7 @@ import torch
 
 from topography import data
 from topography.data import DataError
+from topography.mnist_files import check_idx_files
 from topography.io import save_arrays, sidecar
 
 # ---------------------------------------------------------------------------------------
@@ -305,7 +307,9 @@ def test_subsample_is_stratified_ordered_and_seeded():
     assert np.all(np.diff(xs) > 0)  # original order kept
     np.testing.assert_array_equal(xs, data.subsample(x, y, 55, seed=1)[0])
     assert data.subsample(x, y, None, seed=1)[0] is x
-    assert data.subsample(x, y, 1000, seed=1)[0] is x
+    assert data.subsample(x, y, 300, seed=1)[0] is x
+    with pytest.raises(DataError, match="1000 images asked for, but the set holds 300"):
+        data.subsample(x, y, 1000, seed=1)  # never silently fewer than asked
 
 
 # ---------------------------------------------------------------------------------------
@@ -377,3 +381,72 @@ def test_load_prepared_rejects_wrong_dtype_and_missing_file(tmp_path):
         data.load_prepared(path)
     with pytest.raises(DataError, match="absent.safetensors"):
         data.load_prepared(tmp_path / "absent.safetensors")
+
+
+# ---------------------------------------------------------------------------------------
+# check_idx_files: what the workflow runs while it builds the DAG
+
+
+def idx_cfg(directory, **change):
+    return {"source": "idx", "idx_dir": str(directory), "n_train": None, "n_test": None, "seed": 0, **change}
+
+
+def test_idx_files_are_checked_against_the_published_checksums(tmp_path):
+    write_mnist_dir(tmp_path)  # random pixels in the standard names: not MNIST
+    with pytest.raises(DataError) as err:
+        check_idx_files(idx_cfg(tmp_path))
+    message = str(err.value)
+    assert "train-images-idx3-ubyte.gz" in message and "the published file has 9912422" in message
+    assert "data.verify_sha256: false" in message
+
+
+def test_idx_files_with_their_own_checksums_pass(tmp_path):
+    write_mnist_dir(tmp_path)
+    files = check_idx_files(idx_cfg(tmp_path, sha256=sha256_of_dir(tmp_path)))
+    assert files["test_labels"] == tmp_path / "t10k-labels-idx1-ubyte.gz"
+    sha = sha256_of_dir(tmp_path)
+    sha["t10k-labels-idx1-ubyte.gz"] = "0" * 64
+    with pytest.raises(DataError, match=r"t10k-labels-idx1-ubyte.gz: sha256 [0-9a-f]{64}, expected 0{64}"):
+        check_idx_files(idx_cfg(tmp_path, sha256=sha))
+
+
+def test_uncompressed_idx_files_need_a_checksum_or_the_switch(tmp_path):
+    write_mnist_dir(tmp_path, gz=False)
+    with pytest.raises(DataError, match="no sha256 known for this uncompressed file"):
+        check_idx_files(idx_cfg(tmp_path))
+    assert len(check_idx_files(idx_cfg(tmp_path, verify_sha256=False))) == 4
+
+
+def test_non_standard_idx_files_are_used_only_with_the_switch(tmp_path):
+    write_mnist_dir(tmp_path)
+    with pytest.raises(DataError):
+        data.load_dataset(idx_cfg(tmp_path))
+    loaded = data.load_dataset(idx_cfg(tmp_path, verify_sha256=False))
+    assert len(loaded["train"][1]) == 20
+
+
+@pytest.mark.parametrize("split", ["train", "test"])
+def test_asking_for_more_images_than_the_files_hold_names_the_key(tmp_path, split):
+    write_mnist_dir(tmp_path)
+    cfg = idx_cfg(tmp_path, verify_sha256=False, **{f"n_{split}": 21})
+    with pytest.raises(DataError, match=rf"data.n_{split} = 21, but .* holds 20 images.*null for all"):
+        check_idx_files(cfg)
+    with pytest.raises(DataError, match=f"data.n_{split} = 21"):
+        data.load_dataset(cfg)  # the data job checks again
+
+
+def test_missing_idx_files_name_the_directory_and_the_fix(tmp_path):
+    with pytest.raises(DataError, match="neither train-images-idx3-ubyte.gz nor .* data.download: true"):
+        check_idx_files(idx_cfg(tmp_path / "absent"))
+
+
+def test_the_idx_check_imports_only_the_standard_library():
+    """It runs while Snakemake builds the DAG, which imports no torch, numpy or pandas."""
+    import ast
+
+    source = Path(data.__file__).with_name("mnist_files.py").read_text()
+    modules = {alias.name.split(".")[0] for node in ast.walk(ast.parse(source))
+               if isinstance(node, ast.Import) for alias in node.names}
+    modules |= {node.module.split(".")[0] for node in ast.walk(ast.parse(source))
+                if isinstance(node, ast.ImportFrom) and node.module and node.level == 0}
+    assert modules <= set(sys.stdlib_module_names) | {"__future__"}, modules

@@ -14,7 +14,7 @@ from bs4 import BeautifulSoup
 
 from topography import claims
 from topography.claims import Thresholds, evaluate_claims
-from topography.report import benchmark_times, report_job, table_one_beside_paper, paper_values
+from topography.report import report_job, table_one_beside_paper, paper_values
 
 FAST = Thresholds(n_resamples=500)
 
@@ -269,17 +269,6 @@ def test_table_one_sets_the_papers_values_beside_and_leaves_unknown_ones_unknown
     assert list(shown.paper_n_params) == [42200, 52224]
     assert list(shown.paper_train_loss_range) == ["1e-08 to 1e-06", "not yet recorded"]
     assert (shown.paper_train_loss == "not yet recorded").all()
-
-
-def test_benchmark_times_sum_each_rules_jobs(tmp_path):
-    header = "s\th:m:s\tmax_rss\n"
-    (tmp_path / "train" / "fcp").mkdir(parents=True)
-    (tmp_path / "train" / "fcp" / "seed0.tsv").write_text(header + "2.0\t0:00:02\t100\n")
-    (tmp_path / "train" / "fcp" / "seed1.tsv").write_text(header + "3.0\t0:00:03\t150\n")
-    (tmp_path / "data.tsv").write_text(header + "1.5\t0:00:01\t50\n")
-    times = benchmark_times(tmp_path).set_index("rule")
-    assert times.loc["train", "jobs"] == 2 and times.loc["train", "total_s"] == 5.0
-    assert times.loc["train", "max_rss_mb"] == 150 and times.loc["data", "total_s"] == 1.5
 
 
 def test_a_failing_cell_fails_the_job_naming_it_and_leaves_no_report(tmp_path):

@@ -1,3 +1,4 @@
+import json
 import math
 
 import numpy as np
@@ -104,14 +105,18 @@ def test_diverged_run_still_writes_its_files_marked_diverged(tmp_path):
     from topography.io import save_arrays
 
     g = torch.Generator().manual_seed(0)
-    x = torch.rand(64, 784, generator=g).numpy()
-    x[0, 0] = np.nan
+    # Finite images so large that the network's outputs overflow: no loss is ever finite.
+    # (NaN images would be refused by the data check before training starts.)
+    x = np.full((64, 784), 3e38, np.float32)
     y = torch.randint(0, 10, (64,), generator=g).numpy()
     for split in ("train", "test"):
         save_arrays(tmp_path / f"{split}.safetensors", {"images": x, "labels": y}, {})
     _, outputs = run_job(tmp_path, tmp_path / "out", "fcp", "lbfgs")
     _, meta = load_vector(outputs["train"])
     assert meta["stop_reason"] == "diverged"
+    # No finite loss: null in the sidecar, which stays valid JSON (no Infinity).
+    assert meta["train_loss"] is None and meta["test_loss"] is None
+    json.loads(outputs["train"].with_suffix(".json").read_text(), parse_constant=pytest.fail)
 
 
 # --- stopping rules

@@ -13,11 +13,11 @@ import numpy as np
 import pandas as pd
 
 from .design import LANDSCAPES, ORDER, SETS
-from .io import read_json, write_csv
+from .io import read_json, read_table, write_csv
 from .style import NETWORK_LABELS, SET_COLORS, SET_LABELS, plt, save_figure
 
 BARRIER_COLUMNS = (
-    "network", "landscape", "set", "pair", "i", "j", "height", "straight_height", "length", "seconds"
+    "network", "landscape", "set", "pair", "i", "j", "height", "straight_height", "length"
 )
 PROFILE_COLUMNS = ("network", "landscape", "set", "pair", "t", "loss", "straight_loss")
 HEIGHT_COLUMNS = ("network", "landscape", "set", "pair", "step", "height")
@@ -207,8 +207,8 @@ def barrier_table_job(*, paths: list[str], outputs: dict, converged_tol: float) 
 
 
 def barrier_budget_figure_job(*, heights: str, figure_paths: list[str]) -> None:
-    plot_barrier_budget(pd.read_csv(heights), *figure_paths)
+    plot_barrier_budget(read_table(heights), *figure_paths)
 
 
 def barrier_figure_job(*, barriers: str, landscape: str, figure_paths: list[str]) -> None:
-    plot_barriers(pd.read_csv(barriers), landscape, *figure_paths)
+    plot_barriers(read_table(barriers), landscape, *figure_paths)

@@ -109,7 +109,7 @@ class BezierResult:
             "length": self.length,
             "straight_length": self.straight_length,
             "objective": list(self.objective),
-            "seconds": self.seconds,
+            # no wall time (seconds): results are byte-identical across reruns
             "config": dataclasses.asdict(self.config),
         }
 

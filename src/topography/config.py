@@ -37,9 +37,37 @@ def _key(error: jsonschema.ValidationError) -> str:
     return ".".join(str(part) for part in error.absolute_path) or "(top level)"
 
 
+# JSON Schema counts 2.0 as an integer; Python's range() and torch do not. A count written
+# as a float would pass the schema and fail later inside a job without naming its key, so
+# here an integer is an int (and not a bool, which Python also counts as one).
+_TYPE_CHECKER = jsonschema.Draft202012Validator.TYPE_CHECKER.redefine(
+    "integer", lambda checker, value: isinstance(value, int) and not isinstance(value, bool)
+)
+_Validator = jsonschema.validators.extend(jsonschema.Draft202012Validator, type_checker=_TYPE_CHECKER)
+
+
+def _as_number(text: str) -> float | None:
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
 def _explain(error: jsonschema.ValidationError) -> str:
     """One line: the config key, the value found, and what is allowed."""
     key = _key(error)
+    if error.validator == "type":
+        types = error.validator_value if isinstance(error.validator_value, list) else [error.validator_value]
+        value = error.instance
+        if "integer" in types and isinstance(value, float) and value.is_integer():
+            return f"{key}: {value!r} is a float, expected an integer: write {int(value)}"
+        if {"number", "integer"} & set(types) and isinstance(value, str) and _as_number(value) is not None:
+            hint = ""
+            if "e" in value.lower() and "." not in value.lower().split("e")[0]:
+                mantissa, exponent = value.lower().split("e", 1)
+                hint = (f"; YAML 1.1 (which Snakemake and PyYAML read) takes {value} for a string, "
+                        f"write {mantissa}.0e{exponent} (a dot in the mantissa)")
+            return f"{key}: {value!r} is a string, expected a number{hint}"
     if error.validator == "additionalProperties":
         allowed = ", ".join(sorted(error.schema.get("properties", {})))
         return f"{key}: {error.message}; allowed keys: {allowed}"
@@ -52,7 +80,7 @@ def _explain(error: jsonschema.ValidationError) -> str:
 def validate_config(config: dict, schema_path: str | Path = SCHEMA) -> None:
     """Raise ConfigError listing every problem, each naming its key, before any job starts."""
     schema = yaml.safe_load(Path(schema_path).read_text())
-    validator = jsonschema.Draft202012Validator(schema)
+    validator = _Validator(schema)
     errors = sorted(validator.iter_errors(config), key=lambda e: list(map(str, e.absolute_path)))
     if errors:
         lines = "\n".join(f"  - {_explain(e)}" for e in errors)

@@ -11,7 +11,7 @@ import torch
 from tqdm import tqdm
 
 from .bezier import BezierConfig, find_bezier_path
-from .design import name_seed
+from .design import PARAMETER_COUNTS, name_seed
 from .io import write_json
 from .provenance import provenance
 from .sets import load_set
@@ -29,7 +29,7 @@ def bezier_job(*, network: str, landscape: str, pairs: Mapping[str, list], set_p
     surface, dev = network_landscape(network, data_path, model, paths["chunk_size"], device)
     records = []
     for set_name, set_pairs in pairs.items():
-        weights, set_meta = load_set(set_paths[set_name])
+        weights, set_meta = load_set(set_paths[set_name], network, set_name, PARAMETER_COUNTS[network])
         for k, (i, j) in set_pairs:
             if max(i, j) >= len(weights):
                 raise ValueError(f"{set_paths[set_name]}: pair ({i}, {j}) but the set holds {len(weights)} vectors")
@@ -40,6 +40,7 @@ def bezier_job(*, network: str, landscape: str, pairs: Mapping[str, list], set_p
                                       torch.tensor(weights[j], device=dev), config,
                                       lambda step, objective: bar.update(1))
             bar.close()
+            print(f"{set_name} pair {k}: height {result.height:.4g}, {result.seconds:.1f} s", flush=True)
             records.append(dict(result.to_dict(), network=network, landscape=landscape, set=set_name, pair=k,
                                 i=i, j=j, seed_i=set_meta["seeds"][i], seed_j=set_meta["seeds"][j]))
     document = dict(records=records, provenance=provenance(

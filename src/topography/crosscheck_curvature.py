@@ -8,7 +8,7 @@ import torch
 from tqdm import tqdm
 
 from .curvature import CurvatureConfig, measure_curvature
-from .design import name_seed
+from .design import PARAMETER_COUNTS, name_seed
 from .io import write_json
 from .provenance import provenance
 from .sets import load_set
@@ -22,7 +22,7 @@ def curvature_job(*, network: str, landscape: str, set_name: str, set_path: str,
     """The ``curvature`` rule: the curvature at the first ``settings["vectors_per_set"]``
     vectors of one set (None: all), on one landscape. A set holds its vectors best
     first (lowest training loss), so a subset is its best vectors."""
-    weights, set_meta = load_set(set_path)
+    weights, set_meta = load_set(set_path, network, set_name, PARAMETER_COUNTS[network])
     surface, dev = network_landscape(network, data_path, model, settings["chunk_size"], device)
     count = len(weights) if settings["vectors_per_set"] is None else min(len(weights), settings["vectors_per_set"])
     records = []
@@ -30,10 +30,11 @@ def curvature_job(*, network: str, landscape: str, set_name: str, set_path: str,
         config = CurvatureConfig(**{k: settings[k] for k in CURVATURE_KEYS},
                                  seed=name_seed(seed, network, landscape, set_name, index))
         record = measure_curvature(surface, torch.tensor(weights[index], device=dev), config)
+        seconds = record.pop("seconds")  # in the log, not the result: reruns give the same bytes
         records.append(dict(network=network, set=set_name, landscape=landscape, vector=index,
                             seed=set_meta["seeds"][index], **record))
         print(f"vector {index}: lambda_1 {record['lambda_1']:.4g} (residual {record['residual_1']:.2g}), "
-              f"trace {record['trace']:.4g} +- {record['trace_se']:.2g}, {record['seconds']:.1f} s", flush=True)
+              f"trace {record['trace']:.4g} +- {record['trace_se']:.2g}, {seconds:.1f} s", flush=True)
     document = dict(records=records, provenance=provenance({"curvature": settings, "model": model, "seed": seed},
                                                            n_params=surface.n_params, n_images=surface.n))
     write_json(output, document)

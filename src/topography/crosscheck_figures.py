@@ -49,6 +49,9 @@ def plot_curvature(table: pd.DataFrame, network: str, *paths) -> None:
     order = [SET_LABELS.get(s, s) for s in sets]
     landscapes = [l for l in ("train", "test") if l in set(table["landscape"])]
     landscapes += [l for l in dict.fromkeys(table["landscape"]) if l not in landscapes]
+    # seaborn's jitter draws from numpy's global generator: seeded, the figure is the same
+    # bytes on every run.
+    np.random.seed(0)
     fig, axes = plt.subplots(len(landscapes), len(CURVATURE_MEASURES), squeeze=False,
                              figsize=(3.3 * len(CURVATURE_MEASURES), 3.0 * len(landscapes)), layout="constrained")
     for row, landscape in zip(axes, landscapes):

@@ -26,8 +26,7 @@ def curvature_table_job(*, inputs: list[str], output: str) -> None:
 
 
 BEZIER_COLUMNS = ("network", "landscape", "set", "pair", "i", "j", "bezier_height", "fourier_height",
-                  "straight_height", "bezier_length", "fourier_length", "straight_length",
-                  "bezier_seconds", "fourier_seconds")
+                  "straight_height", "bezier_length", "fourier_length", "straight_length")
 
 
 def bezier_table(documents: Iterable[Mapping], fourier_records: Iterable[Mapping]) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -55,7 +54,6 @@ def bezier_table(documents: Iterable[Mapping], fourier_records: Iterable[Mapping
                 straight_height=record["straight_height"],
                 bezier_length=record["length"], fourier_length=other["length"],
                 straight_length=record["straight_length"],
-                bezier_seconds=record["seconds"], fourier_seconds=other["seconds"],
             ))
             profiles.append(pd.DataFrame(dict(zip(("network", "landscape", "set", "pair"), key), t=record["t"],
                                               loss=record["losses"], straight_loss=record["straight_losses"])))

@@ -31,34 +31,17 @@ from safetensors import SafetensorError
 
 from topography.design import EMBEDDED_IMAGES
 from topography.io import atomic_path, load_arrays, save_arrays
+from topography.mnist_files import (  # noqa: F401 (find_idx_file, MNIST_SHA256: part of this module's API)
+    GZIP_MAGIC, IDX_FILES, MNIST_SHA256, SKIP_KEY, DataError, check_idx_files, checksums, find_idx_file,
+    sha256_of_file,
+)
 
 N_CLASSES = 10
 N_PIXELS = 28 * 28
 
-IDX_FILES = {
-    "train_images": "train-images-idx3-ubyte",
-    "train_labels": "train-labels-idx1-ubyte",
-    "test_images": "t10k-images-idx3-ubyte",
-    "test_labels": "t10k-labels-idx1-ubyte",
-}
-
-# sha256 of the standard gzipped files, keyed by their file name.
-MNIST_SHA256 = {
-    "train-images-idx3-ubyte.gz": "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609",
-    "train-labels-idx1-ubyte.gz": "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c",
-    "t10k-images-idx3-ubyte.gz": "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6",
-    "t10k-labels-idx1-ubyte.gz": "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
-}
-
 # IDX magic numbers: two zero bytes, a type byte (0x08 = unsigned byte), the number of dims.
 IDX_LABELS_MAGIC = 0x00000801
 IDX_IMAGES_MAGIC = 0x00000803
-GZIP_MAGIC = b"\x1f\x8b"
-
-
-class DataError(ValueError):
-    """Bad data or data config; the message names the file or config key at fault."""
-
 
 # ---------------------------------------------------------------------------------------
 # IDX files
@@ -100,15 +83,6 @@ def _read_maybe_gzipped(path: Path) -> bytes:
         return gzip.decompress(raw)
     except (OSError, EOFError, zlib.error) as err:
         raise DataError(f"{path}: corrupt gzip stream ({err})") from err
-
-
-def find_idx_file(directory: str | os.PathLike, stem: str) -> Path:
-    """``directory/stem.gz``, else ``directory/stem``: the .gz first, being the checksummed one."""
-    directory = Path(directory)
-    for name in (f"{stem}.gz", stem):
-        if (directory / name).is_file():
-            return directory / name
-    raise DataError(f"{directory}: neither {stem}.gz nor {stem} found")
 
 
 def load_idx_mnist(directory: str | os.PathLike) -> dict:
@@ -174,21 +148,13 @@ def download_mnist(
 def _present_and_valid(path: Path, expected: str) -> bool:
     if not path.exists():
         return False
-    actual = _sha256_of_file(path)
+    actual = sha256_of_file(path)
     if actual != expected.lower():
         raise DataError(
             f"{path}: sha256 {actual}, expected {expected}; "
             "delete the file to have it downloaded again"
         )
     return True
-
-
-def _sha256_of_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _download_one(url: str, target: Path, expected: str, timeout: float) -> None:
@@ -250,11 +216,13 @@ def subsample(
 ) -> tuple[np.ndarray, np.ndarray]:
     """A seeded subset of n rows with the class proportions of y, in the original order.
 
-    n None or at least len(y) keeps everything. Each class gets its proportional share,
+    n None keeps everything; more than len(y) is an error (the count would silently shrink). Each class gets its proportional share,
     rounded by largest remainder, so the total is exactly n.
     """
-    if n is None or n >= len(y):
+    if n is None or n == len(y):
         return x, y
+    if n > len(y):
+        raise DataError(f"{n} images asked for, but the set holds {len(y)}")
     classes, counts = np.unique(y, return_counts=True)
     share = counts * n / len(y)
     quota = np.floor(share).astype(int)
@@ -281,6 +249,7 @@ def load_dataset(data_cfg: Mapping) -> dict:
         return load_embedded(cfg["n_train"], cfg["n_test"], cfg["seed"])
     if cfg["download"]:
         download_mnist(cfg["base_url"], cfg["idx_dir"], cfg["sha256"])
+    check_idx_files(cfg)  # as when the DAG was built: checksums, sizes, image counts
     full = load_idx_mnist(cfg["idx_dir"])
     return {
         split: subsample(*full[split], cfg[f"n_{split}"], cfg["seed"])
@@ -301,9 +270,12 @@ def _validated(data_cfg: Mapping) -> dict:
         cfg["download"] = data_cfg.get("download", False)
         if not isinstance(cfg["download"], bool):
             raise DataError(f"data.download = {cfg['download']!r}, expected true or false")
-        cfg["sha256"] = data_cfg.get("sha256") or MNIST_SHA256
-        if not isinstance(cfg["sha256"], Mapping):
+        if not isinstance(data_cfg.get("sha256") or {}, Mapping):
             raise DataError("data.sha256 must map file names to sha256 hex digests")
+        cfg["sha256"] = checksums(data_cfg)
+        cfg[SKIP_KEY] = data_cfg.get(SKIP_KEY, True)
+        if not isinstance(cfg[SKIP_KEY], bool):
+            raise DataError(f"data.{SKIP_KEY} = {cfg[SKIP_KEY]!r}, expected true or false")
         if cfg["download"]:
             cfg["base_url"] = _required(data_cfg, "base_url", str, "a URL")
     return cfg

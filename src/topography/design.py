@@ -15,6 +15,9 @@ import zlib
 # --- the experiment
 
 NETWORKS = ("fcp", "lenet", "autoencoder", "lstm")
+# The parameter counts of the paper (docs/method.md): build_network and a test hold the
+# models to them, and every weight file read is checked against them.
+PARAMETER_COUNTS = {"fcp": 42_200, "lenet": 61_706, "autoencoder": 52_224, "lstm": 15_456}
 OPTIMIZERS = ("lbfgs", "sgd")  # lbfgs: L-BFGS-GSS (full batch); sgd: mini-batch SGD
 # A run keeps two weight vectors: at its lowest training loss ("train") and at its lowest
 # test loss ("test", early stopping). Each kind of each optimizer is a solution set.

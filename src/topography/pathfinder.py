@@ -154,7 +154,8 @@ class PathResult:
             "objective": list(self.objective),
             "heights": list(self.heights),
             "kept_step": self.kept_step,
-            "seconds": self.seconds,
+            # no wall time: results are byte-identical across reruns (it is in the job's
+            # log and in benchmarks/)
             "config": dataclasses.asdict(self.config),
         }
 
@@ -212,7 +213,9 @@ def find_path(
             if config.keeps_best:
                 kept.offer(value, config.steps, path.coefficients, inner)
         kept_step = config.steps
-        if config.keeps_best and kept.step != config.steps:
+        # kept.step is -1 when no objective was finite (a diverged path): the last path
+        # stays, its non-finite losses for the caller to report.
+        if config.keeps_best and kept.step not in (-1, config.steps):
             path.coefficients.copy_(kept.coefficients)
             points, inner, kept_step = path(t), kept.losses, kept.step
         losses = torch.cat([straight[:1], inner, straight[-1:]])

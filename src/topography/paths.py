@@ -7,11 +7,16 @@ from __future__ import annotations
 import torch
 from tqdm import tqdm
 
-from .io import write_json
+from .design import PARAMETER_COUNTS
+from .io import nonfinite_keys, write_json
 from .pathfinder import PathConfig, find_path
 from .provenance import provenance
 from .sets import load_set
 from .surface import network_landscape
+
+
+class PathError(ValueError):
+    """A path that cannot be recorded; the message names the pair."""
 
 
 def path_config(settings: dict, seed: int) -> PathConfig:
@@ -35,7 +40,7 @@ def path_job(
     device: str = "auto",
 ) -> dict:
     """The ``path`` rule: join vectors ``pair`` of a set on the train or test landscape."""
-    weights, set_meta = load_set(set_path)
+    weights, set_meta = load_set(set_path, network, set_name, PARAMETER_COUNTS[network])
     i, j = pair
     if max(i, j) >= len(weights):
         raise ValueError(f"{set_path}: pair ({i}, {j}) but the set holds {len(weights)} vectors")
@@ -51,6 +56,14 @@ def path_job(
     w_a, w_b = torch.tensor(weights[i], device=dev), torch.tensor(weights[j], device=dev)
     result = find_path(surface, w_a, w_b, config, progress)
     bar.close()
+    print(f"height {result.height:.4g} (straight line {result.straight_height:.4g}), {result.seconds:.1f} s", flush=True)
+    bad = nonfinite_keys(result.to_dict())
+    if bad:
+        raise PathError(
+            f"{network}/{landscape}/{set_name} pair {pair_index} (vectors {i} and {j} of {set_path}, seeds "
+            f"{set_meta['seeds'][i]} and {set_meta['seeds'][j]}): the loss along the path is not finite "
+            f"({', '.join(bad[:5])}); the path optimisation diverged: lower paths.lr and rerun"
+        )
     record = dict(
         result.to_dict(),
         network=network, landscape=landscape, set=set_name, pair=pair_index, i=i, j=j,

@@ -13,7 +13,6 @@ from __future__ import annotations
 import base64
 import io
 import json
-import os
 import platform
 import shutil
 import subprocess
@@ -26,7 +25,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from .io import write_text
+from .io import read_table as read_checked_table, write_text
 from .provenance import config_hash
 from .sets import load_set
 
@@ -44,7 +43,7 @@ def read_table(path) -> pd.DataFrame | None:
     """A CSV, or None when there is no path or no file (the config did not produce it)."""
     if not path or not Path(path).exists():
         return None
-    return pd.read_csv(path)
+    return read_checked_table(path)
 
 
 def read_tables(paths) -> pd.DataFrame | None:
@@ -63,35 +62,11 @@ def set_moments(set_paths: Mapping[str, Mapping[str, str]]) -> pd.DataFrame | No
         for name, path in sets.items():
             if not Path(path).exists():
                 continue
-            weights, _ = load_set(path)
+            weights, _ = load_set(path, network=network, set_name=name)
             weights = weights.astype(np.float64)
             for index, vector in enumerate(weights):
                 rows.append(dict(network=network, set=name, index=index, mean=vector.mean(), mean_sq=(vector**2).mean()))
     return pd.DataFrame(rows) if rows else None
-
-
-def benchmark_times(directory) -> pd.DataFrame | None:
-    """Compute time per rule from Snakemake's benchmark files: benchmarks/{rule}.tsv or
-    benchmarks/{rule}/.../*.tsv (figure rules under benchmarks/figures/ count as
-    'figures'). Columns: rule, jobs, total_s, max_s, max_rss_mb."""
-    directory = Path(directory)
-    if not directory.is_dir():
-        return None
-    rows = []
-    for path in sorted(directory.rglob("*.tsv")):
-        relative = path.relative_to(directory)
-        rule = relative.parts[0] if len(relative.parts) > 1 else relative.stem
-        table = pd.read_csv(path, sep="\t")
-        if table.empty:
-            continue
-        rows.append(dict(rule=rule, s=float(table["s"].iloc[-1]), max_rss=pd.to_numeric(table.get("max_rss"), errors="coerce").iloc[-1]))
-    if not rows:
-        return None
-    frame = pd.DataFrame(rows)
-    summary = frame.groupby("rule", sort=False).agg(
-        jobs=("s", "size"), total_s=("s", "sum"), max_s=("s", "max"), max_rss_mb=("max_rss", "max")
-    )
-    return summary.sort_values("total_s", ascending=False).reset_index()
 
 
 def stop_reasons(runs: pd.DataFrame | None) -> pd.DataFrame | None:
@@ -213,6 +188,8 @@ def report_job(*, notebook, parameters: Mapping, html, executed, log=None, cwd="
     html, executed = Path(html), Path(executed)
     parameters = json.loads(json.dumps(dict(parameters), default=str))  # plain values only
     executed.parent.mkdir(parents=True, exist_ok=True)
+    for stale in executed.parent.glob(".report.*"):  # left by an earlier attempt that was killed
+        shutil.rmtree(stale, ignore_errors=True)
     with tempfile.TemporaryDirectory(prefix=".report.", dir=executed.parent) as scratch:
         run = Path(scratch) / executed.name
         try:
@@ -229,6 +206,29 @@ def report_job(*, notebook, parameters: Mapping, html, executed, log=None, cwd="
             extra_template_basedirs=[str(Path(notebook).resolve().parent / "templates")],
             exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True, embed_images=True,
         )
-        body, _ = exporter.from_notebook_node(nbformat.read(run, as_version=4))
+        executed_nb = reproducible(nbformat.read(run, as_version=4), executed)
+        body, _ = exporter.from_notebook_node(executed_nb)
         write_text(html, body)
-        os.replace(run, executed)
+        write_text(executed, nbformat.writes(executed_nb) + "\n")
+
+
+# What papermill and nbclient record of when the notebook ran, which changes from run to run.
+RUN_TIMES = ("start_time", "end_time", "duration")
+
+
+def reproducible(nb, output_path):
+    """The executed notebook without what changes from run to run: its execution times
+    (notebook and cells), the random id papermill gives the cell it injects, and the
+    temporary path it ran at (``output_path`` instead)."""
+    if "papermill" in nb.metadata:
+        nb.metadata.papermill["output_path"] = str(output_path)
+    for cell in nb.cells:
+        if "injected-parameters" in cell.metadata.get("tags", []):
+            cell.id = "injected-parameters"
+    for key in RUN_TIMES:
+        nb.metadata.get("papermill", {}).pop(key, None)
+    for cell in nb.cells:
+        cell.metadata.pop("execution", None)  # nbclient's iopub.* timestamps
+        for key in RUN_TIMES:
+            cell.metadata.get("papermill", {}).pop(key, None)
+    return nb

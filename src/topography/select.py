@@ -12,8 +12,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .io import load_vector, save_arrays, write_csv
-from .design import set_name
+from .design import PARAMETER_COUNTS, set_name
+from .io import load_vector, read_table, save_arrays, write_csv
 
 
 class SelectionError(ValueError):
@@ -34,12 +34,17 @@ def runs_table(metas: list[dict], accuracies: dict[tuple[str, int], float]) -> p
         rows.append(
             dict(
                 network=meta["network"], optimizer=meta["optimizer"], seed=meta["seed"],
-                stop_reason=meta["stop_reason"], train_loss=meta["train_loss"], train_epoch=meta["train_epoch"],
-                test_loss=meta["test_loss"], test_epoch=meta["test_epoch"],
+                stop_reason=meta["stop_reason"], train_loss=_loss(meta["train_loss"]), train_epoch=meta["train_epoch"],
+                test_loss=_loss(meta["test_loss"]), test_epoch=meta["test_epoch"],
                 test_accuracy=accuracies.get(key, np.nan), n_params=meta["n_params"],
             )
         )
     return pd.DataFrame(rows)
+
+
+def _loss(value) -> float:
+    """A loss from a sidecar: null where a run never had a finite loss (JSON has no NaN)."""
+    return np.nan if value is None else float(value)
 
 
 def choose(runs: pd.DataFrame, n_best: int) -> pd.DataFrame:
@@ -66,23 +71,29 @@ def select_job(*, network: str, runs: list[dict], n_best: int, outputs: dict, me
     """The ``select`` rule. ``runs`` holds, per run, its optimizer, seed, the paths of its
     train and test weights and of its history. ``outputs`` maps ``runs`` and each set name
     to a path."""
-    metas, accuracies = [], {}
+    metas, accuracies, vectors = [], {}, {}
     for run in runs:
-        _, train_meta = load_vector(run["train"])
-        metas.append(train_meta)
-        history = pd.read_csv(run["history"])
+        # Every run's two weight files are read and checked here (finite, the network's
+        # length, the sidecar naming this run), selected or not: a broken file fails now.
+        for kind in ("train", "test"):
+            expected = dict(network=network, optimizer=run["optimizer"], seed=run["seed"], kind=kind)
+            vectors[(run["optimizer"], run["seed"], kind)], meta = load_vector(
+                run[kind], expected, PARAMETER_COUNTS[network])
+            if kind == "train":
+                metas.append(meta)
+        train_meta = metas[-1]
+        history = read_table(run["history"], columns=("split", "epoch", "accuracy"))
         test_rows = history[(history.split == "test") & (history.epoch == train_meta["test_epoch"])]
         if len(test_rows):
             accuracies[(run["optimizer"], run["seed"])] = float(test_rows.accuracy.iloc[0])
     table = choose(runs_table(metas, accuracies), n_best)
 
-    by_key = {(r["optimizer"], r["seed"]): r for r in runs}
     for optimizer, group in table[table.selected].groupby("optimizer"):
         group = group.sort_values("rank")
         for kind in ("train", "test"):
-            vectors = [load_vector(by_key[(optimizer, s)][kind])[0] for s in group.seed]
+            stacked = [vectors[(optimizer, s, kind)] for s in group.seed]
             arrays = {
-                "weights": np.stack(vectors).astype(np.float32),
+                "weights": np.stack(stacked).astype(np.float32),
                 "seeds": group.seed.to_numpy(np.int64),
                 "train_loss": group.train_loss.to_numpy(np.float64),
                 "test_loss": group.test_loss.to_numpy(np.float64),

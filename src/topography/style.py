@@ -29,10 +29,14 @@ SET_COLORS = {
 NETWORK_LABELS = {"fcp": "FCP", "lenet": "LeNet", "autoencoder": "Autoencoder", "lstm": "LSTM"}
 
 
+# No creation date in a PDF, so that redrawing the same figure gives the same bytes.
+_METADATA = {".pdf": {"CreationDate": None}}
+
+
 def save_figure(fig, *paths) -> None:
     """Save ``fig`` to each path (format from the suffix), atomically, then close it."""
     for path in paths:
         path = Path(path)
         with atomic_path(path) as tmp:
-            fig.savefig(tmp, format=path.suffix.lstrip("."), dpi=150, bbox_inches="tight")
+            fig.savefig(tmp, format=path.suffix.lstrip("."), dpi=150, bbox_inches="tight", metadata=_METADATA.get(path.suffix))
     plt.close(fig)

@@ -11,7 +11,7 @@ import pandas as pd
 
 from . import geometry
 from .design import available_comparisons
-from .io import write_csv
+from .io import read_table, write_csv
 from .sets import load_set
 
 
@@ -23,7 +23,7 @@ def geometry_job(*, network: str, set_paths: dict[str, str], outputs: dict[str, 
     """
     sets, n_params = {}, None
     for name, path in set_paths.items():
-        sets[name], meta = load_set(path)
+        sets[name], meta = load_set(path, network=network, set_name=name)
         n_params = meta["n_params"]
     write_csv(outputs["weight_stats"], geometry.weight_stats(network, sets))
 
@@ -44,7 +44,7 @@ def geometry_job(*, network: str, set_paths: dict[str, str], outputs: dict[str, 
 
 
 def _concat_csv(paths) -> pd.DataFrame:
-    return pd.concat([pd.read_csv(p) for p in paths], ignore_index=True)
+    return pd.concat([read_table(p) for p in paths], ignore_index=True)
 
 
 def tables_job(*, runs: list[str], histories: list[str], geometry_files: dict[str, list[str]], outputs: dict) -> None:
@@ -63,7 +63,7 @@ def tables_job(*, runs: list[str], histories: list[str], geometry_files: dict[st
     # history names its run in its rows, so the file names are not parsed.
     chosen = geometry.representative_runs(all_runs)[["network", "optimizer", "seed"]]
     wanted = {tuple(row) for row in chosen.itertuples(index=False)}
-    curves = [h for h in map(pd.read_csv, histories) if _run_key(h) in wanted]
+    curves = [h for h in map(read_table, histories) if _run_key(h) in wanted]
     write_csv(outputs["loss_curves"], pd.concat(curves, ignore_index=True))
 
 

@@ -328,9 +328,9 @@ def train_job(
         n_params=net.n_params,
         stop_reason=result.stop_reason,
         epochs_run=result.epochs_run,
-        train_loss=result.best_train.loss,
+        train_loss=_finite_or_none(result.best_train.loss),
         train_epoch=result.best_train.epoch,
-        test_loss=result.best_test.loss,
+        test_loss=_finite_or_none(result.best_test.loss),
         test_epoch=result.best_test.epoch,
     )
     write_csv(outputs["history"], result.history)
@@ -342,3 +342,9 @@ def train_job(
     if state is not None:
         state.remove()  # the outputs are complete: nothing left to resume
     return result
+
+
+def _finite_or_none(loss: float) -> float | None:
+    """A best loss for the sidecar: None (JSON null) for a run that never had a finite
+    one, since JSON has no infinity and the workflow writes only valid JSON."""
+    return loss if math.isfinite(loss) else None

@@ -12,6 +12,7 @@ os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (SRC, os.environ.get("PYTH
 from topography import design  # noqa: E402
 from topography.config import run_settings, validate_config  # noqa: E402
 from topography.imports import code_files  # noqa: E402
+from topography.mnist_files import IDX_FILES, check_idx_files, checksums  # noqa: E402
 
 # Before any job: a bad value stops here with the key and what is allowed.
 validate_config(config)
@@ -42,6 +43,19 @@ def code(script, *notebooks):
     return code_files(sources, base / "src" / "topography", relative_to=base)
 
 
+def idx_inputs(wildcards):
+    """The IDX files the data rule reads (none with source embedded). Checked here, while
+    the DAG is built, so a missing or wrong file stops the plan before any job runs; with
+    data.download, the .gz files that rule download_mnist fetches when any is missing."""
+    data = config["data"]
+    if data["source"] != "idx":
+        return []
+    published = [os.path.join(data["idx_dir"], f"{stem}.gz") for stem in IDX_FILES.values()]
+    if data.get("download") and not all(map(os.path.exists, published)):
+        return published
+    return [str(path) for path in check_idx_files(data).values()]
+
+
 def train_outputs(kind="history.csv"):
     return expand(design.RUN, network=NETWORKS, optimizer=OPTIMIZERS, seed=SEEDS, file=kind)
 
@@ -64,6 +78,16 @@ def run_files(network):
 
 def set_file(network, set_name):
     return design.SET.format(network=network, set=set_name)
+
+
+def sidecar_of(path):
+    """The JSON sidecar of an array file (topography.io.sidecar): a job that reads an
+    array file reads its sidecar too, so both are its inputs."""
+    return path.removesuffix(".safetensors") + ".json"
+
+
+def with_sidecars(*paths):
+    return [p for path in paths for p in (path, sidecar_of(path))]
 
 
 # --- geometry

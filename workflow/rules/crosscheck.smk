@@ -4,8 +4,9 @@
 
 rule bezier:
     input:
-        sets=lambda wildcards: [set_file(wildcards.network, s) for s in bezier_pairs(wildcards.network, wildcards.landscape)],
+        sets=lambda wildcards: with_sidecars(*(set_file(wildcards.network, s) for s in bezier_pairs(wildcards.network, wildcards.landscape))),
         data="results/data/{landscape}.safetensors",
+        data_meta="results/data/{landscape}.json",
         code=code("bezier"),
     output:
         "results/bezier/{network}/{landscape}.json",

@@ -1,7 +1,9 @@
 rule curvature:
     input:
         set=lambda wildcards: set_file(wildcards.network, wildcards.set),
+        set_meta=lambda wildcards: sidecar_of(set_file(wildcards.network, wildcards.set)),
         data="results/data/{landscape}.safetensors",
+        data_meta="results/data/{landscape}.json",
         code=code("curvature"),
     output:
         "results/curvature/{network}/{landscape}/{set}.json",

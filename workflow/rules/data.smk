@@ -1,5 +1,8 @@
 rule data:
     input:
+        # With source idx, the four IDX files, checked when the DAG is built (before any job
+        # runs or any output is deleted): present, published size and sha256, enough images.
+        idx=idx_inputs,
         code=code("prepare_data"),
     output:
         train="results/data/train.safetensors",
@@ -20,3 +23,26 @@ rule data:
         TORCH_ENV
     script:
         "../../scripts/prepare_data.py"
+
+
+# With data.download: true, the four published .gz files, each checked against its sha256.
+rule download_mnist:
+    input:
+        code=code("download_mnist"),
+    output:
+        [f"{config['data'].get('idx_dir', 'data/mnist')}/{stem}.gz" for stem in IDX_FILES.values()],
+    params:
+        base_url=config["data"].get("base_url"),
+        sha256=checksums(config["data"]),
+    log:
+        "logs/download_mnist.log",
+    benchmark:
+        "benchmarks/download_mnist.tsv"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=30,
+    conda:
+        TORCH_ENV
+    script:
+        "../../scripts/download_mnist.py"

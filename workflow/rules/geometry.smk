@@ -1,6 +1,6 @@
 rule geometry:
     input:
-        sets=lambda wildcards: [set_file(wildcards.network, s) for s in SETS],
+        sets=lambda wildcards: with_sidecars(*(set_file(wildcards.network, s) for s in SETS)),
         code=code("geometry"),
     output:
         **{kind: f"results/geometry/{{network}}/{kind}.csv" for kind in GEOMETRY_KINDS},

@@ -2,6 +2,7 @@ rule train:
     input:
         train="results/data/train.safetensors",
         test="results/data/test.safetensors",
+        data_meta=["results/data/train.json", "results/data/test.json"],
         code=code("train"),
     output:
         history="results/train/{network}/{optimizer}/seed{seed}/history.csv",
