@@ -3,6 +3,7 @@
 # src/topography/, and the stages run: data -> train -> select -> paths, geometry -> figures
 # -> report.
 
+
 configfile: "config.yaml"
 
 
@@ -20,6 +21,7 @@ include: "workflow/rules/crosscheck.smk"
 
 
 rule all:
+    default_target: True
     input:
         train_outputs(),
         "results/tables/table1.csv",
@@ -30,4 +32,3 @@ rule all:
         "results/report/report.html",
         curvature_targets(),
         bezier_targets(),
-    default_target: True

@@ -68,7 +68,11 @@ def run_files(network):
             seed=s,
             **{
                 key: design.RUN.format(network=network, optimizer=o, seed=s, file=file)
-                for key, file in (("history", "history.csv"), ("train", "train.safetensors"), ("test", "test.safetensors"))
+                for key, file in (
+                    ("history", "history.csv"),
+                    ("train", "train.safetensors"),
+                    ("test", "test.safetensors"),
+                )
             },
         )
         for o in OPTIMIZERS
@@ -179,7 +183,9 @@ def bezier_pairs(network, landscape):
 
 
 def bezier_files():
-    return [design.BEZIER.format(network=n, landscape=l) for n in NETWORKS for l in BEZIER_LANDSCAPES if bezier_pairs(n, l)]
+    return [
+        design.BEZIER.format(network=n, landscape=l) for n in NETWORKS for l in BEZIER_LANDSCAPES if bezier_pairs(n, l)
+    ]
 
 
 def bezier_fourier_files():
@@ -196,7 +202,11 @@ def bezier_fourier_files():
 def bezier_targets():
     if not bezier_files():  # sets of one vector have no pairs to join
         return []
-    return ["results/tables/bezier.csv", "results/figures/bezier_vs_fourier.png", "results/figures/bezier_vs_fourier.pdf"]
+    return [
+        "results/tables/bezier.csv",
+        "results/figures/bezier_vs_fourier.png",
+        "results/figures/bezier_vs_fourier.pdf",
+    ]
 
 
 # --- the report (report.smk)

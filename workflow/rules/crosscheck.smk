@@ -4,32 +4,36 @@
 
 rule bezier:
     input:
-        sets=lambda wildcards: with_sidecars(*(set_file(wildcards.network, s) for s in bezier_pairs(wildcards.network, wildcards.landscape))),
+        sets=lambda wildcards: with_sidecars(
+            *(set_file(wildcards.network, s) for s in bezier_pairs(wildcards.network, wildcards.landscape))
+        ),
         data="results/data/{landscape}.safetensors",
         data_meta="results/data/{landscape}.json",
         code=code("bezier"),
     output:
         "results/bezier/{network}/{landscape}.json",
+    log:
+        "logs/bezier/{network}/{landscape}.log",
+    benchmark:
+        "benchmarks/bezier/{network}/{landscape}.tsv"
+    wildcard_constraints:
+        landscape="train|test",
+    conda:
+        TORCH_ENV
+    threads: config["threads"]
+    resources:
+        mem_mb=4000,
+        runtime=240,
     params:
         pairs=lambda wildcards: bezier_pairs(wildcards.network, wildcards.landscape),
-        set_paths=lambda wildcards: {s: set_file(wildcards.network, s) for s in bezier_pairs(wildcards.network, wildcards.landscape)},
+        set_paths=lambda wildcards: {
+            s: set_file(wildcards.network, s) for s in bezier_pairs(wildcards.network, wildcards.landscape)
+        },
         settings=config["bezier"],
         paths=config["paths"],
         model=config["model"],
         seed=config["seed"],
         device=config["device"],
-    wildcard_constraints:
-        landscape="train|test",
-    log:
-        "logs/bezier/{network}/{landscape}.log",
-    benchmark:
-        "benchmarks/bezier/{network}/{landscape}.tsv"
-    threads: config["threads"]
-    resources:
-        mem_mb=4000,
-        runtime=240,
-    conda:
-        TORCH_ENV
     script:
         "../../scripts/bezier.py"
 
@@ -46,12 +50,12 @@ rule bezier_table:
         "logs/bezier_table.log",
     benchmark:
         "benchmarks/bezier_table.tsv"
+    conda:
+        ANALYSIS_ENV
     threads: 1
     resources:
         mem_mb=2000,
         runtime=10,
-    conda:
-        ANALYSIS_ENV
     script:
         "../../scripts/bezier_table.py"
 
@@ -66,11 +70,11 @@ rule bezier_figure:
         "logs/figures/bezier_vs_fourier.log",
     benchmark:
         "benchmarks/figures/bezier_vs_fourier.tsv"
+    conda:
+        ANALYSIS_ENV
     threads: 1
     resources:
         mem_mb=2000,
         runtime=10,
-    conda:
-        ANALYSIS_ENV
     script:
         "../../scripts/figure_bezier.py"

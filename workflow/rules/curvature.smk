@@ -7,23 +7,23 @@ rule curvature:
         code=code("curvature"),
     output:
         "results/curvature/{network}/{landscape}/{set}.json",
+    log:
+        "logs/curvature/{network}/{landscape}/{set}.log",
+    benchmark:
+        "benchmarks/curvature/{network}/{landscape}/{set}.tsv"
+    wildcard_constraints:
+        landscape="train|test",
+    conda:
+        TORCH_ENV
+    threads: config["threads"]
+    resources:
+        mem_mb=4000,
+        runtime=120,
     params:
         settings=config["curvature"],
         model=config["model"],
         seed=config["seed"],
         device=config["device"],
-    wildcard_constraints:
-        landscape="train|test",
-    log:
-        "logs/curvature/{network}/{landscape}/{set}.log",
-    benchmark:
-        "benchmarks/curvature/{network}/{landscape}/{set}.tsv"
-    threads: config["threads"]
-    resources:
-        mem_mb=4000,
-        runtime=120,
-    conda:
-        TORCH_ENV
     script:
         "../../scripts/curvature.py"
 
@@ -38,12 +38,12 @@ rule curvature_table:
         "logs/curvature_table.log",
     benchmark:
         "benchmarks/curvature_table.tsv"
+    conda:
+        ANALYSIS_ENV
     threads: 1
     resources:
         mem_mb=2000,
         runtime=10,
-    conda:
-        ANALYSIS_ENV
     script:
         "../../scripts/curvature_table.py"
 
@@ -58,11 +58,11 @@ rule curvature_figure:
         "logs/figures/curvature_{network}.log",
     benchmark:
         "benchmarks/figures/curvature_{network}.tsv"
+    conda:
+        ANALYSIS_ENV
     threads: 1
     resources:
         mem_mb=2000,
         runtime=10,
-    conda:
-        ANALYSIS_ENV
     script:
         "../../scripts/figure_curvature.py"

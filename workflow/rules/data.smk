@@ -9,18 +9,18 @@ rule data:
         train_meta="results/data/train.json",
         test="results/data/test.safetensors",
         test_meta="results/data/test.json",
-    params:
-        data=dict(config["data"], seed=config["seed"]),
     log:
         "logs/data.log",
     benchmark:
         "benchmarks/data.tsv"
+    conda:
+        TORCH_ENV
     threads: 1
     resources:
         mem_mb=lambda wildcards, attempt: memory_mb("train", "test", attempt=attempt),
         runtime=lambda wildcards, attempt: 30 * attempt,
-    conda:
-        TORCH_ENV
+    params:
+        data=dict(config["data"], seed=config["seed"]),
     script:
         "../../scripts/prepare_data.py"
 
@@ -31,18 +31,18 @@ rule download_mnist:
         code=code("download_mnist"),
     output:
         [f"{config['data'].get('idx_dir', 'data/mnist')}/{stem}.gz" for stem in IDX_FILES.values()],
-    params:
-        base_url=config["data"].get("base_url"),
-        sha256=checksums(config["data"]),
     log:
         "logs/download_mnist.log",
     benchmark:
         "benchmarks/download_mnist.tsv"
+    conda:
+        TORCH_ENV
     threads: 1
     resources:
         mem_mb=1000,
         runtime=30,
-    conda:
-        TORCH_ENV
+    params:
+        base_url=config["data"].get("base_url"),
+        sha256=checksums(config["data"]),
     script:
         "../../scripts/download_mnist.py"

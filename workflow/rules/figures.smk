@@ -1,6 +1,7 @@
 # Every figure reads only the tables of results/tables/, so editing a plotting module or
 # script and rerunning redraws without recomputing anything upstream.
 
+
 rule loss_curves_figure:
     input:
         curves="results/tables/loss_curves.csv",
@@ -11,12 +12,12 @@ rule loss_curves_figure:
         "logs/figures/fig2_loss_curves.log",
     benchmark:
         "benchmarks/figures/fig2_loss_curves.tsv"
+    conda:
+        ANALYSIS_ENV
     threads: 1
     resources:
         mem_mb=lambda wildcards, attempt: 2000 * attempt,
         runtime=lambda wildcards, attempt: 10 * attempt,
-    conda:
-        ANALYSIS_ENV
     script:
         "../../scripts/figure_loss_curves.py"
 
@@ -27,20 +28,20 @@ rule distance_figure:
         code=code("figure_distances"),
     output:
         **figure("{figure}_distances", "distances", "Geometry"),
-    params:
-        comparison=lambda wildcards: DISTANCE_FIGURES[wildcards.figure],
-    wildcard_constraints:
-        figure="|".join(DISTANCE_FIGURES),
     log:
         "logs/figures/{figure}_distances.log",
     benchmark:
         "benchmarks/figures/{figure}_distances.tsv"
+    wildcard_constraints:
+        figure="|".join(DISTANCE_FIGURES),
+    conda:
+        ANALYSIS_ENV
     threads: 1
     resources:
         mem_mb=lambda wildcards, attempt: 2000 * attempt,
         runtime=lambda wildcards, attempt: 10 * attempt,
-    conda:
-        ANALYSIS_ENV
+    params:
+        comparison=lambda wildcards: DISTANCE_FIGURES[wildcards.figure],
     script:
         "../../scripts/figure_distances.py"
 
@@ -53,19 +54,19 @@ rule kernel_pca_figures:
     output:
         **figure("{figure}_kernel_pca", "kernel_pca", "Geometry"),
         **{f"kernels_{k}": v for k, v in figure("{figure}_kernel_comparison", "kernel_comparison", "Geometry").items()},
-    params:
-        comparison=lambda wildcards: KERNEL_PCA_FIGURES[wildcards.figure],
-    wildcard_constraints:
-        figure="|".join(KERNEL_PCA_FIGURES),
     log:
         "logs/figures/{figure}_kernel_pca.log",
     benchmark:
         "benchmarks/figures/{figure}_kernel_pca.tsv"
+    wildcard_constraints:
+        figure="|".join(KERNEL_PCA_FIGURES),
+    conda:
+        ANALYSIS_ENV
     threads: 1
     resources:
         mem_mb=lambda wildcards, attempt: 2000 * attempt,
         runtime=lambda wildcards, attempt: 10 * attempt,
-    conda:
-        ANALYSIS_ENV
+    params:
+        comparison=lambda wildcards: KERNEL_PCA_FIGURES[wildcards.figure],
     script:
         "../../scripts/figure_kernel_pca.py"

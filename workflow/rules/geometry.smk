@@ -4,18 +4,18 @@ rule geometry:
         code=code("geometry"),
     output:
         **{kind: f"results/geometry/{{network}}/{kind}.csv" for kind in GEOMETRY_KINDS},
-    params:
-        set_paths=lambda wildcards: {s: set_file(wildcards.network, s) for s in SETS},
     log:
         "logs/geometry/{network}.log",
     benchmark:
         "benchmarks/geometry/{network}.tsv"
+    conda:
+        ANALYSIS_ENV
     threads: 1
     resources:
         mem_mb=lambda wildcards, attempt: 2000 * attempt,
         runtime=lambda wildcards, attempt: 30 * attempt,
-    conda:
-        ANALYSIS_ENV
+    params:
+        set_paths=lambda wildcards: {s: set_file(wildcards.network, s) for s in SETS},
     script:
         "../../scripts/geometry.py"
 
@@ -28,25 +28,27 @@ rule tables:
         code=code("tables"),
     output:
         table_one=report("results/tables/table1.csv", caption="../report/table1.rst", category="Tables"),
-        weight_stats=report("results/tables/tableS1_weight_stats.csv", caption="../report/tableS1.rst", category="Tables"),
+        weight_stats=report(
+            "results/tables/tableS1_weight_stats.csv", caption="../report/tableS1.rst", category="Tables"
+        ),
         separation=report("results/tables/kernel_separation.csv", caption="../report/separation.rst", category="Tables"),
         distances="results/tables/distances.csv",
         projections="results/tables/kernel_pca.csv",
         loss_curves="results/tables/loss_curves.csv",
+    log:
+        "logs/tables.log",
+    benchmark:
+        "benchmarks/tables.tsv"
+    conda:
+        ANALYSIS_ENV
+    threads: 1
+    resources:
+        mem_mb=lambda wildcards, attempt: 2000 * attempt,
+        runtime=lambda wildcards, attempt: 30 * attempt,
     params:
         geometry_files={
             kind: expand("results/geometry/{network}/{kind}.csv", network=NETWORKS, kind=kind)
             for kind in GEOMETRY_KINDS
         },
-    log:
-        "logs/tables.log",
-    benchmark:
-        "benchmarks/tables.tsv"
-    threads: 1
-    resources:
-        mem_mb=lambda wildcards, attempt: 2000 * attempt,
-        runtime=lambda wildcards, attempt: 30 * attempt,
-    conda:
-        ANALYSIS_ENV
     script:
         "../../scripts/tables.py"

@@ -7,27 +7,27 @@ rule path:
         code=code("path"),
     output:
         "results/paths/{network}/{landscape}/{set}/pair{pair}.json",
-    params:
-        pair=lambda wildcards: pairs_of(wildcards.network, wildcards.set)[int(wildcards.pair)],
-        settings=config["paths"],
-        model=config["model"],
-        device=config["device"],
+    log:
+        "logs/paths/{network}/{landscape}/{set}/pair{pair}.log",
+    benchmark:
+        "benchmarks/paths/{network}/{landscape}/{set}/pair{pair}.tsv"
     wildcard_constraints:
         landscape="train|test",
         pair=r"\d+",
     group:
         "paths"
-    log:
-        "logs/paths/{network}/{landscape}/{set}/pair{pair}.log",
-    benchmark:
-        "benchmarks/paths/{network}/{landscape}/{set}/pair{pair}.tsv"
+    conda:
+        TORCH_ENV
     threads: config["threads"]
     resources:
         mem_mb=lambda wildcards, attempt: memory_mb(wildcards.landscape, attempt=attempt),
         runtime=path_runtime,
         gpu=gpus(),
-    conda:
-        TORCH_ENV
+    params:
+        pair=lambda wildcards: pairs_of(wildcards.network, wildcards.set)[int(wildcards.pair)],
+        settings=config["paths"],
+        model=config["model"],
+        device=config["device"],
     script:
         "../../scripts/path.py"
 
@@ -40,18 +40,18 @@ rule barrier_table:
         barriers=report("results/tables/barriers.csv", caption="../report/barriers_table.rst", category="Tables"),
         profiles="results/tables/path_profiles.csv",
         heights="results/tables/path_heights.csv",
-    params:
-        converged_tol=config["paths"]["converged_tol"],
     log:
         "logs/barrier_table.log",
     benchmark:
         "benchmarks/barrier_table.tsv"
+    conda:
+        ANALYSIS_ENV
     threads: 1
     resources:
         mem_mb=lambda wildcards, attempt: 2000 * attempt,
         runtime=lambda wildcards, attempt: 10 * attempt,
-    conda:
-        ANALYSIS_ENV
+    params:
+        converged_tol=config["paths"]["converged_tol"],
     script:
         "../../scripts/barrier_table.py"
 
@@ -62,20 +62,20 @@ rule barrier_figure:
         code=code("figure_barriers"),
     output:
         **figure("{figure}_barriers", "barriers", "Paths"),
-    params:
-        landscape=lambda wildcards: BARRIER_FIGURES[wildcards.figure],
-    wildcard_constraints:
-        figure="|".join(BARRIER_FIGURES),
     log:
         "logs/figures/{figure}_barriers.log",
     benchmark:
         "benchmarks/figures/{figure}_barriers.tsv"
+    wildcard_constraints:
+        figure="|".join(BARRIER_FIGURES),
+    conda:
+        ANALYSIS_ENV
     threads: 1
     resources:
         mem_mb=lambda wildcards, attempt: 2000 * attempt,
         runtime=lambda wildcards, attempt: 10 * attempt,
-    conda:
-        ANALYSIS_ENV
+    params:
+        landscape=lambda wildcards: BARRIER_FIGURES[wildcards.figure],
     script:
         "../../scripts/figure_barriers.py"
 
@@ -90,12 +90,12 @@ rule barrier_budget_figure:
         "logs/figures/barrier_budget.log",
     benchmark:
         "benchmarks/figures/barrier_budget.tsv"
+    conda:
+        ANALYSIS_ENV
     threads: 1
     resources:
         mem_mb=2000,
         runtime=10,
-    conda:
-        ANALYSIS_ENV
     script:
         "../../scripts/figure_barrier_budget.py"
 
@@ -104,20 +104,20 @@ rule toy_paths:
     input:
         code=code("toy_paths"),
     output:
-        heights=report("results/tables/toy_heights.csv", caption="../report/toy_table.rst", category="Paths"),
         **figure("fig3_toy_paths", "toy", "Paths"),
-    params:
-        settings=config["toy"],
-        seed=config["seed"],
+        heights=report("results/tables/toy_heights.csv", caption="../report/toy_table.rst", category="Paths"),
     log:
         "logs/toy_paths.log",
     benchmark:
         "benchmarks/toy_paths.tsv"
+    conda:
+        TORCH_ENV
     threads: 1
     resources:
         mem_mb=lambda wildcards, attempt: 2000 * attempt,
         runtime=lambda wildcards, attempt: 10 * attempt,
-    conda:
-        TORCH_ENV
+    params:
+        settings=config["toy"],
+        seed=config["seed"],
     script:
         "../../scripts/toy_paths.py"

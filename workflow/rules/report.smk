@@ -16,6 +16,16 @@ rule report:
     output:
         html="results/report/report.html",
         executed="results/report/report.ipynb",
+    log:
+        "logs/report.log",
+    benchmark:
+        "benchmarks/report.tsv"
+    conda:
+        REPORT_ENV
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=60,
     params:
         parameters=dict(
             paths=dict(
@@ -29,15 +39,5 @@ rule report:
             preset=PRESET,
             thresholds=config.get("report", {}),
         ),
-    log:
-        "logs/report.log",
-    benchmark:
-        "benchmarks/report.tsv"
-    threads: 1
-    resources:
-        mem_mb=4000,
-        runtime=60,
-    conda:
-        REPORT_ENV
     script:
         "../../scripts/report.py"

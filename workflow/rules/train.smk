@@ -10,6 +10,17 @@ rule train:
         train_meta="results/train/{network}/{optimizer}/seed{seed}/train.json",
         test="results/train/{network}/{optimizer}/seed{seed}/test.safetensors",
         test_meta="results/train/{network}/{optimizer}/seed{seed}/test.json",
+    log:
+        "logs/train/{network}/{optimizer}/seed{seed}.log",
+    benchmark:
+        "benchmarks/train/{network}/{optimizer}/seed{seed}.tsv"
+    conda:
+        TORCH_ENV
+    threads: config["threads"]
+    resources:
+        mem_mb=lambda wildcards, attempt: memory_mb("train", "test", attempt=attempt),
+        runtime=train_runtime,
+        gpu=gpus(),
     params:
         model=config["model"],
         settings=lambda wildcards: run_settings(config, wildcards.network, wildcards.optimizer),
@@ -18,16 +29,5 @@ rule train:
         # The run's saved state, outside the outputs so that Snakemake keeps it when the job
         # fails or is killed; a rerun resumes from it, and removes it once the outputs exist.
         checkpoint="results/.checkpoints/train/{network}/{optimizer}/seed{seed}.safetensors",
-    log:
-        "logs/train/{network}/{optimizer}/seed{seed}.log",
-    benchmark:
-        "benchmarks/train/{network}/{optimizer}/seed{seed}.tsv"
-    threads: config["threads"]
-    resources:
-        mem_mb=lambda wildcards, attempt: memory_mb("train", "test", attempt=attempt),
-        runtime=train_runtime,
-        gpu=gpus(),
-    conda:
-        TORCH_ENV
     script:
         "../../scripts/train.py"
