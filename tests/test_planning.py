@@ -91,13 +91,19 @@ def finished(smoke_run, tmp_path_factory):
     return workdir
 
 
+@pytest.fixture(scope="module")
+def smoke_rules(finished):
+    """The rules in the smoke run's DAG (download_mnist, for one, is not: its data are embedded)."""
+    return set(planned_jobs(finished, "--configfile", "presets/smoke.yaml", "--forceall"))
+
+
 @pytest.mark.parametrize("module", TOUCHED)
-def test_an_edit_reruns_exactly_the_rules_that_run_it(plan, finished, module):
+def test_an_edit_reruns_exactly_the_rules_that_run_it(plan, finished, smoke_rules, module):
     """Editing a module plans the same jobs as forcing the rules whose closure holds it:
     those rules and everything downstream, and nothing else."""
     smoke = ("--configfile", "presets/smoke.yaml")
     assert planned_jobs(finished, *smoke) == {}
-    rules = _closure_rules(plan, module)
+    rules = [rule for rule in _closure_rules(plan, module) if rule in smoke_rules]
     assert rules, module
     expected = planned_jobs(finished, *smoke, "--forcerun", *rules)
     path = finished / "src" / "topography" / f"{module}.py"
