@@ -29,18 +29,10 @@ from safetensors import safe_open
 from safetensors.torch import save_file
 
 from .io import atomic_path
+from .mnist_files import sha256_of_file
 
 # Bumped when the layout of the saved state changes, so an old file is not misread.
 FORMAT = 1
-
-
-def file_digest(path: str | Path) -> str:
-    """sha256 of a file's bytes, read in blocks (the data sets are up to ~200 MB)."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def code_digest() -> str:
@@ -66,7 +58,7 @@ def run_key(settings: Mapping, data_files: Iterable[str | Path] = ()) -> str:
     record = {
         "format": FORMAT,
         "settings": settings,
-        "data": [file_digest(p) for p in data_files],
+        "data": [sha256_of_file(p) for p in data_files],
         "code": code_digest(),
         "torch": torch.__version__,
         "threads": torch.get_num_threads(),
