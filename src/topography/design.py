@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import zlib
+from pathlib import Path
 
 # --- the experiment
 
@@ -91,6 +92,12 @@ BEZIER = "results/bezier/{network}/{landscape}.json"
 TABLE = "results/tables/{name}.csv"
 FIGURE = "results/figures/{name}.{ext}"
 GEOMETRY_KINDS = ("weight_stats", "distances", "projections", "separation")
+
+
+def sidecar(path) -> Path:
+    """The JSON metadata file that belongs to an array file (``x.safetensors`` -> ``x.json``):
+    a job that reads an array file reads its sidecar too."""
+    return Path(path).with_suffix(".json")
 
 
 # --- seeds and pairs

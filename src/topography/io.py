@@ -25,6 +25,8 @@ import numpy as np
 from safetensors import SafetensorError
 from safetensors.numpy import load_file, save_file
 
+from .design import sidecar  # noqa: F401  (re-exported: readers and tests name it from io)
+
 # The prefix and suffix of atomic_path's temporary files; remove_stale_temporaries finds
 # those a killed job left behind by them.
 TMP_PREFIX, TMP_SUFFIX = ".", ".tmp"
@@ -138,11 +140,6 @@ def _json_default(value):
     if isinstance(value, Path):
         return str(value)
     raise TypeError(f"cannot store {type(value).__name__} in JSON")
-
-
-def sidecar(path: str | os.PathLike) -> Path:
-    """The JSON metadata file that belongs to an array file."""
-    return Path(path).with_suffix(".json")
 
 
 def save_arrays(path: str | os.PathLike, arrays: Mapping[str, np.ndarray], meta: Mapping) -> None:

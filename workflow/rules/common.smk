@@ -85,9 +85,8 @@ def set_file(network, set_name):
 
 
 def sidecar_of(path):
-    """The JSON sidecar of an array file (topography.io.sidecar): a job that reads an
-    array file reads its sidecar too, so both are its inputs."""
-    return path.removesuffix(".safetensors") + ".json"
+    """The JSON sidecar of an array file: a job that reads one reads both, so both are its inputs."""
+    return str(design.sidecar(path))
 
 
 def with_sidecars(*paths):
