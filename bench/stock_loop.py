@@ -4,8 +4,10 @@ Per path point, the point's weights are copied into an ``nn.Module`` built from 
 layers (``nn.Linear``; ``nn.Conv2d`` with average pooling; ``nn.LSTM``, whose CPU forward
 and backward are torch's fused kernels), then one forward and backward pass on all images
 gives that point's loss and gradient. The gradients are carried to the Fourier
-coefficients exactly as topography.pathfinder.backward_objective does, so a call here is
-the same step as that function's (tests/test_bench.py checks they agree).
+coefficients by autograd through the path, as a user would write it (the package does the
+same algebra in closed form, see topography.pathfinder._PathAlgebra), so a call here is
+the same step as topography.pathfinder.backward_objective's (tests/test_bench.py checks
+they agree).
 
 The modules hold the same parameters as topography's, in the same order, so a flat
 weight vector of the package fills them in order.

@@ -68,6 +68,26 @@ def test_gradient_equals_the_closed_form():
     torch.testing.assert_close(path.coefficients.grad, expected, rtol=1e-9, atol=1e-12)
 
 
+def test_objective_value_equals_the_direct_sum():
+    """The closed-form length term (no [M, P] differences formed) equals the plain sum of
+    the squared segments, and the value adds the inner points' losses to it."""
+    net = build_network("fcp")
+    x, y = data(32, dtype=torch.float64)
+    landscape = NetworkLandscape(net, x, y)
+    w_a, w_b = endpoints(net, torch.float64)
+    path = FourierPath(w_a, w_b, 4)
+    with torch.no_grad():
+        path.coefficients.normal_(0, 0.05, generator=torch.Generator().manual_seed(2))
+    t = torch.tensor([0.0, 0.1, 0.35, 0.5, 0.9, 1.0], dtype=torch.float64)  # uneven steps
+    lam = 0.3
+    value = backward_objective(path, t, landscape, lam)
+    with torch.no_grad():
+        points = path(t)
+        expected = float(landscape.losses(points[1:-1]).sum() + lam * points.diff(dim=0).pow(2).sum())
+    assert value == pytest.approx(expected, rel=1e-10)
+    assert path.coefficients.grad.shape == path.coefficients.shape
+
+
 @pytest.mark.parametrize("name, activation", [(n, "softplus") for n in NETWORKS] + [("fcp", "relu"), ("lenet", "relu")])
 def test_batched_evaluation_equals_a_loop_of_single_ones(name, activation):
     net = build_network(name, activation)

@@ -152,11 +152,12 @@ class NetworkLandscape(Landscape):
                 for xc, yc in self.chunks(images):
                     sums = self.net.params_loss_sums(params, xc, yc)
                     # The rows are independent, so the gradient of the summed losses holds
-                    # every row's own gradient.
-                    sums.sum().backward()
+                    # every row's own gradient; dividing the scalar by n scales the whole
+                    # backward pass at no cost, where dividing the gradients is a pass of its own.
+                    (sums.sum() / self.n).backward()
                     total[rows] += sums.detach()
-            grads[rows] = torch.cat([leaf.grad.flatten(1) for leaf in leaves], dim=1)
-        return total / self.n, grads / self.n
+            torch.cat([leaf.grad.flatten(1) for leaf in leaves], dim=1, out=grads[rows])
+        return total / self.n, grads
 
     # Single vectors skip the batched forms: a plain forward/backward is what training needs.
     def loss(self, w):

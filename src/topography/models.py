@@ -74,52 +74,51 @@ class LeNet(nn.Module):
     def forward_batched(self, p, x):
         k, n = p["conv1.weight"].shape[0], x.shape[0]
         # conv1 sees the same images for every vector: one matmul of the image patches
-        # [n*784, 25] by all K*6 filters. Its output [n, 28, 28, K*6] is channels-last,
-        # the layout in which oneDNN's grouped convolution (conv2, one group per
-        # vector) is fastest; NCHW grouped convolution is several times slower on CPU.
-        patches = F.unfold(x.reshape(n, 1, 28, 28), 5, padding=2).transpose(1, 2).reshape(n * 784, 25)
-        h = _Conv1Block.apply(patches, p["conv1.weight"].reshape(k * 6, 25), p["conv1.bias"].reshape(k * 6), self.activation)
+        # [n*784, 25], with a column of ones for the bias, by all K*6 filters (bias
+        # included, so no pass adds it). Its output [n, 28, 28, K*6] is channels-last, the
+        # layout in which oneDNN's grouped convolution (conv2, one group per vector) is
+        # fastest; NCHW grouped convolution is several times slower on CPU.
+        patches = x.new_ones(n, 784, 26)
+        patches[..., :25] = F.unfold(x.reshape(n, 1, 28, 28), 5, padding=2).transpose(1, 2)
+        filters = torch.cat([p["conv1.weight"].reshape(k * 6, 25), p["conv1.bias"].reshape(k * 6, 1)], dim=1)
+        h = _ActPool.apply((patches.view(n * 784, 26) @ filters.T).view(n, 28, 28, k * 6), self.activation)
         h = F.conv2d(h, p["conv2.weight"].reshape(k * 16, 6, 5, 5), p["conv2.bias"].reshape(k * 16), groups=k)
+        h = _ActPool.apply(h.permute(0, 2, 3, 1), self.activation)  # a view: h is channels-last
         # Back to NCHW so that each vector's 400 features are in the order fc1 expects.
-        h = F.avg_pool2d(self.act(h), 2).contiguous().view(n, k, 400).transpose(0, 1)
+        h = h.contiguous().view(n, k, 400).transpose(0, 1)
         h = self.act(_batched_linear(h, p["fc1.weight"], p["fc1.bias"]))
         h = self.act(_batched_linear(h, p["fc2.weight"], p["fc2.bias"]))
         return _batched_linear(h, p["fc3.weight"], p["fc3.bias"])
 
 
-class _Conv1Block(torch.autograd.Function):
-    """avg_pool2(act(conv1)) for K banks of conv1 filters at once, channels-last.
+class _ActPool(torch.autograd.Function):
+    """avg_pool2d(act(z), 2) of channels-last pre-activations z [n, H, W, C] -> [n, C, H/2, W/2]
+    (channels-last memory): both of LeNet's convolutions are followed by this.
 
-    Input: the images' 5x5 patches [n*784, 25]; the filters [C, 25] and biases [C] of
-    all K vectors (C = 6K). Output: [n, C, 14, 14] in channels-last memory. The
-    activations before pooling, [n, 28, 28, C], are the largest tensors of LeNet's
-    batched pass; autograd's backward through pooling and the activation walks them
-    five times (zero fill, scatter, layout copy, the activation's derivative, the bias
-    sum). Here the activation's slope is kept from the forward pass, and the backward
-    pass spreads each pooled gradient over its 2x2 window and multiplies by the slope
-    in one broadcast multiply, in place.
+    The convolutions' outputs of all K vectors are the largest tensors of LeNet's batched
+    pass; autograd's backward through pooling and the activation walks them five times
+    (zero fill, scatter, layout copies, the activation's derivative). Here the
+    activation's slope is kept from the forward pass, and the backward pass spreads each
+    pooled gradient over its 2x2 window and multiplies by the slope in one broadcast
+    multiply, in place, in the layout the convolution's backward wants.
     """
 
     @staticmethod
-    def forward(ctx, patches, weight, bias, activation):
-        n, c = patches.shape[0] // 784, weight.shape[0]
-        pre = torch.addmm(bias, patches, weight.T)  # [n*784, C] = [n, 28, 28, C]
-        if any(ctx.needs_input_grad[1:3]):  # the slope is needed only for gradients
-            slope = torch.sigmoid(pre) if activation == "softplus" else (pre > 0).to(pre.dtype)
-            ctx.save_for_backward(patches, slope)
-        out = F.softplus(pre) if activation == "softplus" else pre.relu_()
+    def forward(ctx, z, activation):
+        if ctx.needs_input_grad[0]:  # the slope is needed only for gradients
+            ctx.save_for_backward(torch.sigmoid(z) if activation == "softplus" else (z > 0).to(z.dtype))
+        out = F.softplus(z) if activation == "softplus" else F.relu(z)
         # The permuted view is channels-last, and so is avg_pool2d's output.
-        return F.avg_pool2d(out.view(n, 28, 28, c).permute(0, 3, 1, 2), 2)
+        return F.avg_pool2d(out.permute(0, 3, 1, 2), 2)
 
     @staticmethod
     def backward(ctx, grad):
-        patches, slope = ctx.saved_tensors
-        n, c = patches.shape[0] // 784, slope.shape[1]
+        (slope,) = ctx.saved_tensors
+        n, height, width, c = slope.shape
         # Each pooled value is the mean of a 2x2 window: a quarter of its gradient
         # reaches each of the four, broadcast over the window's axes.
-        window = grad.permute(0, 2, 3, 1).mul(0.25).reshape(n, 14, 1, 14, 1, c)
-        grad_pre = slope.view(n, 14, 2, 14, 2, c).mul_(window).view(-1, c)
-        return None, grad_pre.T @ patches, grad_pre.sum(0), None
+        window = grad.permute(0, 2, 3, 1).mul(0.25).reshape(n, height // 2, 1, width // 2, 1, c)
+        return slope.reshape(n, height // 2, 2, width // 2, 2, c).mul_(window).view(n, height, width, c), None
 
 
 class Autoencoder(nn.Module):
