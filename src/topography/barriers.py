@@ -15,6 +15,7 @@ import seaborn as sns
 
 from .design import LANDSCAPES, ORDER, SETS
 from .io import read_json, read_table, write_csv
+from .runtime import Job
 from .style import NETWORK_LABELS, SET_COLORS, SET_LABELS, plt, save_figure
 
 BARRIER_COLUMNS = (
@@ -190,18 +191,21 @@ def plot_barrier_budget(heights: pd.DataFrame, *paths) -> None:
 # the jobs of the barrier_table, barrier_figure and barrier_budget_figure rules
 
 
-def barrier_table_job(*, paths: list[str], outputs: dict, converged_tol: float) -> None:
-    """The ``barrier_table`` rule: every pair's height (and whether it converged), every
-    path's loss profile, and every path's height after each step."""
-    records = [read_json(p) for p in paths]
-    write_csv(outputs["barriers"], collect_barriers(records, converged_tol))
-    write_csv(outputs["profiles"], collect_profiles(records))
-    write_csv(outputs["heights"], collect_heights(records))
+def barrier_table_job(job: Job) -> None:
+    """The ``barrier_table`` rule: every pair's height (and whether it converged, within
+    ``params["converged_tol"]``), every path's loss profile, and every path's height after
+    each step. input: paths (the path jobs' JSON); output: barriers, profiles, heights."""
+    records = [read_json(p) for p in job.input["paths"]]
+    write_csv(job.output["barriers"], collect_barriers(records, job.params["converged_tol"]))
+    write_csv(job.output["profiles"], collect_profiles(records))
+    write_csv(job.output["heights"], collect_heights(records))
 
 
-def barrier_budget_figure_job(*, heights: str, figure_paths: list[str]) -> None:
-    plot_barrier_budget(read_table(heights), *figure_paths)
+def barrier_budget_figure_job(job: Job) -> None:
+    """The ``barrier_budget_figure`` rule: input heights; output png, pdf."""
+    plot_barrier_budget(read_table(job.input["heights"]), job.output["png"], job.output["pdf"])
 
 
-def barrier_figure_job(*, barriers: str, landscape: str, figure_paths: list[str]) -> None:
-    plot_barriers(read_table(barriers), landscape, *figure_paths)
+def barrier_figure_job(job: Job) -> None:
+    """The ``barrier_figure`` rule: input barriers; params landscape; output png, pdf."""
+    plot_barriers(read_table(job.input["barriers"]), job.params["landscape"], job.output["png"], job.output["pdf"])
