@@ -1,13 +1,6 @@
 """Snakemake `data` rule: the train and test images, prepared once for every later job."""
 
-from topography.data import prepare
-from topography.provenance import provenance
-from topography.runtime import job
+from topography.data import prepare_job
+from topography.runtime import run
 
-with job(snakemake.log[0], snakemake.threads, outputs=snakemake.output):
-    prepare(
-        snakemake.params.data,
-        snakemake.output.train,
-        snakemake.output.test,
-        provenance(snakemake.params.data),
-    )
+run(prepare_job, snakemake)

@@ -124,3 +124,23 @@ def test_barrier_budget_figure_is_written(tmp_path):
     assert_images(png, pdf)
     with pytest.raises(ValueError, match="no per-step path heights"):
         plot_barrier_budget(collect_heights([]), png)
+
+
+@pytest.mark.parametrize("landscape", ["train", "test"])
+def test_histograms_fill_one_area_per_set_in_its_colour(monkeypatch, landscape):
+    from matplotlib.colors import to_rgb
+
+    from topography import barriers
+    from topography.style import SET_COLORS
+
+    drawn = []
+    monkeypatch.setattr(barriers, "save_figure", lambda fig, *paths: drawn.append(fig))
+    table = collect_barriers(records())
+    plot_barriers(table, landscape, "unused.png")
+    (fig,) = drawn
+    panels = [ax for ax in fig.axes if ax.collections]
+    assert [ax.get_title() for ax in panels] == ["FCP", "LSTM"]
+    for ax in panels:
+        filled = {tuple(np.round(c.get_facecolor()[0][:3], 6)) for c in ax.collections}
+        assert filled == {tuple(np.round(to_rgb(SET_COLORS[s]), 6)) for s in SETS_ON[landscape]}
+    barriers.plt.close(fig)

@@ -126,3 +126,26 @@ def test_the_bezier_figure_is_written(tmp_path):
     assert (tmp_path / "b.png").stat().st_size > 5_000 and (tmp_path / "b.pdf").stat().st_size > 5_000
     with pytest.raises(ValueError, match="fourier_height"):
         plot_bezier_vs_fourier(pd.DataFrame(heights).drop(columns="fourier_height"), tmp_path / "c.png")
+
+
+def test_the_bezier_figure_shows_every_pair_in_its_sets_colour(tmp_path, monkeypatch):
+    from matplotlib.colors import to_rgb
+
+    from topography import crosscheck_figures
+    from topography.style import SET_COLORS
+
+    drawn = []
+    monkeypatch.setattr(crosscheck_figures, "save_figure", lambda fig, *paths: drawn.append(fig))
+    test_landscape = [dict(r, landscape="test") for r in records(set_name="sgd-test", height=0.2)]
+    heights, _ = bezier_table([{"records": records(height=0.5) + test_landscape}],
+                              records(height=0.6) + [dict(r, landscape="test") for r in records(set_name="sgd-test")])
+    plot_bezier_vs_fourier(heights, "unused.png")
+    (fig,) = drawn
+    for ax in fig.axes[:2]:
+        set_name = "sgd-train" if "SGD-train" in ax.get_title() else "sgd-test"
+        rows = heights[heights["set"] == set_name]
+        straight, bezier = ax.collections
+        np.testing.assert_allclose(straight.get_offsets(), rows[["fourier_height", "straight_height"]])
+        np.testing.assert_allclose(bezier.get_offsets(), rows[["fourier_height", "bezier_height"]])
+        assert {tuple(c[:3]) for c in bezier.get_facecolors()} == {to_rgb(SET_COLORS[set_name])}
+    crosscheck_figures.plt.close(fig)

@@ -21,6 +21,7 @@ from topography.io import (
     write_json,
 )
 from topography.models import PARAMETER_COUNTS
+from topography.runtime import Job
 from topography.select import select_job
 from topography.sets import load_set
 
@@ -218,7 +219,11 @@ def runs(tmp_path):
 def run_select(runs, tmp_path):
     outputs = {"runs": tmp_path / "sets" / "runs.csv"}
     outputs.update({s: tmp_path / "sets" / f"{s}.safetensors" for s in ("lbfgs-train", "lbfgs-test", "sgd-train", "sgd-test")})
-    select_job(network="fcp", runs=runs, n_best=2, outputs=outputs, meta={})
+    select_job(Job(
+        input={kind: [run[kind] for run in runs] for kind in ("history", "train", "test")},
+        output=outputs, params=dict(runs=[dict(optimizer=r["optimizer"], seed=r["seed"]) for r in runs], n_best=2),
+        wildcards=dict(network="fcp"),
+    ))
     return outputs
 
 
@@ -271,9 +276,12 @@ def test_path_with_non_finite_loss_names_the_pair(tmp_path):
     settings = dict(n_fourier=2, points=5, lam=1e-4, steps=1, lr=1e-3, chunk_size=None, batch_size=None, keep="best")
     output = tmp_path / "pair0.json"
     with pytest.raises(PathError, match=r"fcp/train/sgd-train pair 0 \(vectors 0 and 1 .* seeds 4 and 9\)"):
-        path_job(network="fcp", landscape="train", set_name="sgd-train", pair_index=0, pair=(0, 1),
-                 set_path=str(set_path), data_path=str(data), output=str(output), settings=settings,
-                 model=dict(activation="softplus", lstm_permutation_seed=1234), device="cpu")
+        path_job(Job(
+            input=dict(set=str(set_path), data=str(data)), output=dict(record=str(output)),
+            params=dict(pair=(0, 1), settings=settings, model=dict(activation="softplus", lstm_permutation_seed=1234),
+                        device="cpu"),
+            wildcards=dict(network="fcp", landscape="train", set="sgd-train", pair="0"),
+        ))
     assert not output.exists()
 
 

@@ -1,5 +1,6 @@
 """Every figure is written as a valid PNG and PDF from small synthetic tables."""
 
+import matplotlib.colors
 import matplotlib.image
 import numpy as np
 import pandas as pd
@@ -145,3 +146,90 @@ def test_wrong_choice_names_what_exists(out):
         plots.plot_distances(two, *out)
     with pytest.raises(ValueError, match="lacks the column"):
         plots.plot_distances(distances().drop(columns="kind"), *out)
+
+
+# --- what the figures show, read back from the matplotlib artists before they are saved
+
+
+@pytest.fixture
+def drawn(monkeypatch):
+    """The figures the plot functions would save (they are kept open, not written)."""
+    figures = []
+    monkeypatch.setattr(plots, "save_figure", lambda fig, *paths: figures.append(fig))
+    yield figures
+    for fig in figures:
+        plots.plt.close(fig)
+
+
+def rgb(color):
+    return tuple(np.round(matplotlib.colors.to_rgb(color), 6))
+
+
+def panel_of(fig, network):
+    label = plots.NETWORK_LABELS[network]
+    (ax,) = [ax for ax in fig.axes if ax.get_title() == label]
+    return ax
+
+
+def test_distance_histograms_count_every_vector_of_each_set(drawn, out):
+    table = distances()
+    plots.plot_distances(table, *out)
+    (fig,) = drawn
+    for network, rows in table[table["kind"] == "vector"].groupby("network"):
+        ax = panel_of(fig, network)
+        counts = {}
+        for bars in ax.containers:  # one BarContainer per set
+            colours = {rgb(bar.get_facecolor()) for bar in bars}
+            assert len(colours) == 1
+            counts[colours.pop()] = sum(bar.get_height() for bar in bars)
+        expected = {rgb(plots.SET_COLORS[s]): len(v) for s, v in rows.groupby("set")}
+        assert counts == expected
+        # the centroids' distance, dashed
+        centroid = table.loc[(table["network"] == network) & (table["kind"] == "centroid"), "distance"].iloc[0]
+        assert any(np.isclose(line.get_xdata()[0], centroid) for line in ax.lines if line.get_linestyle() == "--")
+
+
+@pytest.mark.parametrize("kernel", ["rbf", "linear"])
+def test_kernel_pca_colours_every_point_by_its_set(drawn, out, kernel):
+    table = projection(("fcp", "lstm"))
+    plots.plot_kernel_pca(table, *out, kernel=kernel)
+    (fig,) = drawn
+    for network, rows in table[table["kernel"] == kernel].groupby("network"):
+        (points,) = panel_of(fig, network).collections
+        np.testing.assert_allclose(points.get_offsets(), rows[["pc1", "pc2"]].fillna(0.0).to_numpy())
+        colours = [rgb(c[:3]) for c in points.get_facecolors()]
+        assert colours == [rgb(plots.SET_COLORS[s]) for s in rows["set"]]
+
+
+def test_kernel_comparison_has_a_panel_per_network_and_kernel(drawn, out):
+    table = projection(("fcp", "lstm"))
+    plots.plot_kernel_comparison(table, geometry.separation(table), *out)
+    (fig,) = drawn
+    scatters = [ax for ax in fig.axes if ax.collections]
+    assert len(scatters) == 2 * len(geometry.KERNELS)
+    for ax in scatters:
+        assert len(ax.collections[0].get_offsets()) == 8 + 6  # both sets' vectors
+
+
+def test_loss_curves_colour_each_split_as_its_set(drawn, out):
+    history, runs = history_and_runs(("fcp",))
+    plots.plot_loss_curves(history, *out, runs=runs)
+    (fig,) = drawn
+    for ax in fig.axes:
+        optimizer = "lbfgs" if "L-BFGS" in ax.get_title() else "sgd"
+        curves = [line for line in ax.lines if line.get_linestyle() == "-"]
+        assert {rgb(line.get_color()) for line in curves} == {
+            rgb(plots.SET_COLORS[f"{optimizer}-{split}"]) for split in ("train", "test")
+        }
+        assert all(len(line.get_xdata()) == 11 for line in curves)
+        labels = [t.get_text() for t in ax.get_legend().get_texts()]
+        assert labels[0] == "training loss" and labels[2] == "test loss"
+
+
+def test_redrawing_a_seaborn_figure_gives_the_same_bytes(tmp_path):
+    for name in ("a", "b"):
+        plots.plot_distances(distances(), tmp_path / f"d{name}.pdf", tmp_path / f"d{name}.png")
+        plots.plot_kernel_pca(projection(), tmp_path / f"k{name}.pdf", tmp_path / f"k{name}.png")
+    for stem in ("d", "k"):
+        for ext in ("pdf", "png"):
+            assert (tmp_path / f"{stem}a.{ext}").read_bytes() == (tmp_path / f"{stem}b.{ext}").read_bytes()

@@ -15,6 +15,7 @@ from bs4 import BeautifulSoup
 from topography import claims
 from topography.claims import Thresholds, evaluate_claims
 from topography.report import report_job, table_one_beside_paper, paper_values
+from topography.runtime import Job
 
 FAST = Thresholds(n_resamples=500)
 
@@ -281,8 +282,8 @@ def test_a_failing_cell_fails_the_job_naming_it_and_leaves_no_report(tmp_path):
     nbformat.write(notebook, path)
     out = tmp_path / "out"
     with pytest.raises(papermill.PapermillExecutionError, match="table is empty"):
-        report_job(notebook=path, parameters={}, html=out / "report.html", executed=out / "report.ipynb",
-                   log=tmp_path / "report.log")
+        report_job(Job(input={"notebook": path}, params={"parameters": {}}, log=str(tmp_path / "report.log"),
+                       output={"html": out / "report.html", "executed": out / "report.ipynb"}))
     assert not (out / "report.html").exists() and not (out / "report.ipynb").exists()
     assert list(out.iterdir()) == []  # no scratch directory left either
     assert (tmp_path / "report.failed.ipynb").exists()

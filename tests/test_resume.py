@@ -17,6 +17,7 @@ from safetensors import safe_open
 import topography.train as train_module
 from topography.checkpoint import Checkpoint, run_key
 from topography.data import prepare
+from topography.runtime import Job
 from topography.train import train_job
 
 SRC = Path(__file__).resolve().parents[1] / "src"
@@ -37,11 +38,12 @@ CHILD = """
 import json, sys, time
 import torch
 import topography.train as t
+from topography.runtime import Job
 torch.set_num_threads(1)
 args = json.loads(sys.argv[1])
 evaluate = t.evaluate
 t.evaluate = lambda landscape, w: (time.sleep(%r), evaluate(landscape, w))[1]
-t.train_job(**args)
+t.train_job(Job(**args))
 """ % SLOW_S
 
 
@@ -63,12 +65,14 @@ def one_thread():
 
 
 def job_args(data, out, optimizer, checkpoint=None, **settings):
+    """The train rule's Job (as keyword arguments, plain JSON values)."""
     return dict(
-        network="fcp", optimizer=optimizer, seed=3,
-        train_data=str(data / "train.safetensors"), test_data=str(data / "test.safetensors"),
-        outputs={k: str(out / f"{k}.{'csv' if k == 'history' else 'safetensors'}") for k in ("history", "train", "test")},
-        model=MODEL, settings=dict(SETTINGS[optimizer], **settings), chunk_size=48, device="cpu",
-        checkpoint=None if checkpoint is None else str(checkpoint), checkpoint_every=EVERY,
+        input=dict(train=str(data / "train.safetensors"), test=str(data / "test.safetensors")),
+        output={k: str(out / f"{k}.{'csv' if k == 'history' else 'safetensors'}") for k in ("history", "train", "test")},
+        params=dict(model=MODEL, settings=dict(SETTINGS[optimizer], **settings), chunk_size=48, device="cpu",
+                    checkpoint=None if checkpoint is None else str(checkpoint)),
+        wildcards=dict(network="fcp", optimizer=optimizer, seed="3"),
+        config=dict(train=dict(checkpoint_every=EVERY)),
     )
 
 
@@ -107,7 +111,7 @@ def uninterrupted(data, tmp_path_factory):
     files = {}
     for optimizer in SETTINGS:
         out = tmp_path_factory.mktemp(f"plain_{optimizer}")
-        train_job(**job_args(data, out, optimizer))
+        train_job(Job(**job_args(data, out, optimizer)))
         files[optimizer] = output_bytes(out)
     torch.set_num_threads(before)
     return files
@@ -116,7 +120,7 @@ def uninterrupted(data, tmp_path_factory):
 @pytest.mark.parametrize("optimizer", ["sgd", "lbfgs"])
 def test_checkpointing_changes_no_byte_and_leaves_no_state(data, tmp_path, uninterrupted, optimizer, capsys):
     checkpoint = tmp_path / "state" / "run.safetensors"
-    train_job(**job_args(data, tmp_path / "out", optimizer, checkpoint))
+    train_job(Job(**job_args(data, tmp_path / "out", optimizer, checkpoint)))
     assert output_bytes(tmp_path / "out") == uninterrupted[optimizer]
     assert not checkpoint.exists()
     assert "resuming" not in capsys.readouterr().err
@@ -147,7 +151,7 @@ def test_killed_run_resumes_to_the_same_bytes(data, tmp_path, uninterrupted, opt
         assert proc.returncode == -signal.SIGKILL
         assert state["reason"] == "every" and seen["epoch"] <= state["epoch"] < epochs
 
-    train_job(**args)  # the rerun, as Snakemake would start it
+    train_job(Job(**args))  # the rerun, as Snakemake would start it
     assert f"resuming from {checkpoint} at epoch {state['epoch']}" in capsys.readouterr().err
     assert output_bytes(out) == uninterrupted[optimizer]
     assert not checkpoint.exists()
@@ -172,19 +176,19 @@ def test_checkpoint_of_other_settings_is_not_resumed(data, tmp_path, uninterrupt
     monkeypatch.setattr(train_module, "evaluate", slow)
     threading.Thread(target=terminate_once_saved, daemon=True).start()
     with pytest.raises(SystemExit) as stopped:
-        train_job(**job_args(data, tmp_path / "first", "sgd", checkpoint))
+        train_job(Job(**job_args(data, tmp_path / "first", "sgd", checkpoint)))
     assert stopped.value.code == 128 + signal.SIGTERM
     assert saved_state(checkpoint)["reason"] == "signal"
     monkeypatch.setattr(train_module, "evaluate", evaluate)
     assert signal.getsignal(signal.SIGTERM) == handler  # the training's handler was taken down
 
     other = job_args(data, tmp_path / "other", "sgd", checkpoint, lr=0.05)
-    train_job(**other)
+    train_job(Job(**other))
     err = capsys.readouterr().err
     assert "other settings, data or code" in err and "resuming" not in err
     assert not checkpoint.exists()
     fresh = job_args(data, tmp_path / "fresh", "sgd", lr=0.05)
-    train_job(**fresh)
+    train_job(Job(**fresh))
     assert output_bytes(tmp_path / "other") == output_bytes(tmp_path / "fresh")
     assert output_bytes(tmp_path / "fresh") != uninterrupted["sgd"]
 

@@ -9,6 +9,7 @@ from topography.data import prepare
 from topography.io import load_vector
 from topography.landscape import NetworkLandscape
 from topography.models import NETWORKS, build_network
+from topography.runtime import Job
 from topography.train import StoppingRule, train_job, train_run
 
 STOP = dict(loss_floor=1e-7, window=50, rel_tol=1e-2)
@@ -28,11 +29,11 @@ def prepared(tmp_path_factory):
 def run_job(prepared, out, network, optimizer, seed=0):
     outputs = {k: out / f"{k}.{'csv' if k == 'history' else 'safetensors'}" for k in ("history", "train", "test")}
     settings = SGD if optimizer == "sgd" else LBFGS
-    result = train_job(
-        network=network, optimizer=optimizer, seed=seed,
-        train_data=prepared / "train.safetensors", test_data=prepared / "test.safetensors",
-        outputs=outputs, model=MODEL, settings=settings, chunk_size=100, device="cpu",
-    )
+    result = train_job(Job(
+        input=dict(train=prepared / "train.safetensors", test=prepared / "test.safetensors"), output=outputs,
+        params=dict(model=MODEL, settings=settings, chunk_size=100, device="cpu"),
+        wildcards=dict(network=network, optimizer=optimizer, seed=str(seed)),
+    ))
     return result, outputs
 
 

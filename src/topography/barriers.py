@@ -11,9 +11,11 @@ from typing import Iterable, Mapping
 
 import numpy as np
 import pandas as pd
+import seaborn as sns
 
 from .design import LANDSCAPES, ORDER, SETS
 from .io import read_json, read_table, write_csv
+from .runtime import Job
 from .style import NETWORK_LABELS, SET_COLORS, SET_LABELS, plt, save_figure
 
 BARRIER_COLUMNS = (
@@ -121,28 +123,33 @@ def plot_barriers(table: pd.DataFrame, landscape: str, *paths, bins: int = 20) -
         _histograms(ax, table[table["network"] == network], bins)
         ax.set_title(NETWORK_LABELS.get(network, network))
     axes[0][0].set_ylabel("pairs")
-    handles, labels = _legend_entries(axes[0])
+    present = _present_sets(table)
+    handles = [plt.Rectangle((0, 0), 1, 1, facecolor=SET_COLORS.get(s, "grey"), alpha=0.55,
+                             edgecolor=SET_COLORS.get(s, "grey")) for s in present]
+    labels = [SET_LABELS.get(s, s) for s in present]
     fig.legend(handles, labels, loc="outside lower center", ncols=len(labels), frameon=False)
     name = {"train": "training", "test": "test"}.get(landscape, landscape)
     fig.suptitle(f"Heights of the optimised paths on the {name} landscape")
     save_figure(fig, *paths)
 
 
+def _present_sets(table: pd.DataFrame) -> list[str]:
+    """The sets of ``table``, in the paper's order (unknown ones last)."""
+    present = list(dict.fromkeys(table["set"]))
+    return [s for s in SETS if s in present] + [s for s in present if s not in SETS]
+
+
 def _histograms(ax, panel: pd.DataFrame, bins: int) -> None:
-    """One histogram per set on shared bins (log bins when heights span decades)."""
+    """One histogram per set on bins shared by the sets, filled and outlined (log bins,
+    equal in log space, when the heights span decades)."""
     heights = panel["height"].to_numpy(dtype=float)
     low, high = heights.min(), heights.max()
-    if low > 0 and high / low > LOG_SCALE_RATIO:
-        edges = np.geomspace(low, high, bins + 1)
-        ax.set_xscale("log")
-    else:
-        edges = np.histogram_bin_edges(heights, bins=bins)
-    for set_name in dict.fromkeys(panel["set"]):
-        values = panel.loc[panel["set"] == set_name, "height"]
-        color = SET_COLORS.get(set_name)
-        ax.hist(values, bins=edges, color=color, alpha=0.55, label=SET_LABELS.get(set_name, set_name))
-        ax.hist(values, bins=edges, color=color, histtype="step", lw=1.2)
+    sets = _present_sets(panel)
+    sns.histplot(data=panel, x="height", hue="set", hue_order=sets, palette={s: SET_COLORS.get(s, "grey") for s in sets},
+                 bins=bins, common_bins=True, log_scale=bool(low > 0 and high / low > LOG_SCALE_RATIO),
+                 multiple="layer", element="step", alpha=0.55, linewidth=1.2, legend=False, ax=ax)
     ax.set_xlabel("path height H")
+    ax.set_ylabel("")
     ax.yaxis.get_major_locator().set_params(integer=True)
 
 
@@ -150,8 +157,6 @@ def plot_barrier_budget(heights: pd.DataFrame, *paths) -> None:
     """The median path height (over the pairs of a set) against the Adam step, one panel
     per network and landscape: how the barrier depends on the optimisation budget, which
     the paper does not show. The band spans the pairs' middle half."""
-    import seaborn as sns
-
     missing = [c for c in HEIGHT_COLUMNS if c not in heights.columns]
     if missing:
         raise ValueError(f"height table lacks the column(s) {', '.join(missing)}")
@@ -182,33 +187,25 @@ def plot_barrier_budget(heights: pd.DataFrame, *paths) -> None:
     save_figure(fig, *paths)
 
 
-def _legend_entries(axes) -> tuple[list, list[str]]:
-    """Each set once, in the paper's order, across all panels."""
-    entries = {}
-    for ax in axes:
-        for handle, label in zip(*ax.get_legend_handles_labels()):
-            entries.setdefault(label, handle)
-    order = [SET_LABELS[s] for s in SETS if SET_LABELS[s] in entries]
-    order += [label for label in entries if label not in order]
-    return [entries[label] for label in order], order
-
-
 # ---------------------------------------------------------------------------------------
 # the jobs of the barrier_table, barrier_figure and barrier_budget_figure rules
 
 
-def barrier_table_job(*, paths: list[str], outputs: dict, converged_tol: float) -> None:
-    """The ``barrier_table`` rule: every pair's height (and whether it converged), every
-    path's loss profile, and every path's height after each step."""
-    records = [read_json(p) for p in paths]
-    write_csv(outputs["barriers"], collect_barriers(records, converged_tol))
-    write_csv(outputs["profiles"], collect_profiles(records))
-    write_csv(outputs["heights"], collect_heights(records))
+def barrier_table_job(job: Job) -> None:
+    """The ``barrier_table`` rule: every pair's height (and whether it converged, within
+    ``params["converged_tol"]``), every path's loss profile, and every path's height after
+    each step. input: paths (the path jobs' JSON); output: barriers, profiles, heights."""
+    records = [read_json(p) for p in job.input["paths"]]
+    write_csv(job.output["barriers"], collect_barriers(records, job.params["converged_tol"]))
+    write_csv(job.output["profiles"], collect_profiles(records))
+    write_csv(job.output["heights"], collect_heights(records))
 
 
-def barrier_budget_figure_job(*, heights: str, figure_paths: list[str]) -> None:
-    plot_barrier_budget(read_table(heights), *figure_paths)
+def barrier_budget_figure_job(job: Job) -> None:
+    """The ``barrier_budget_figure`` rule: input heights; output png, pdf."""
+    plot_barrier_budget(read_table(job.input["heights"]), job.output["png"], job.output["pdf"])
 
 
-def barrier_figure_job(*, barriers: str, landscape: str, figure_paths: list[str]) -> None:
-    plot_barriers(read_table(barriers), landscape, *figure_paths)
+def barrier_figure_job(job: Job) -> None:
+    """The ``barrier_figure`` rule: input barriers; params landscape; output png, pdf."""
+    plot_barriers(read_table(job.input["barriers"]), job.params["landscape"], job.output["png"], job.output["pdf"])

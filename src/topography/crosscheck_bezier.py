@@ -14,18 +14,25 @@ from .bezier import BezierConfig, find_bezier_path
 from .design import PARAMETER_COUNTS, name_seed
 from .io import write_json
 from .provenance import provenance
+from .runtime import Job
 from .sets import load_set
 from .surface import network_landscape
 
 BEZIER_KEYS = ("steps", "lr", "samples_per_step")
 
 
-def bezier_job(*, network: str, landscape: str, pairs: Mapping[str, list], set_paths: Mapping[str, str],
-               data_path: str, output: str, settings: dict, paths: dict, model: dict, seed: int,
-               device: str = "auto") -> dict:
-    """The ``bezier`` rule: for each set of ``pairs`` (set name -> [(k, (i, j)), ...], k
-    the pair's number in the path stage), a Bezier curve between vectors i and j on one
-    landscape; the points M and the chunk size are the path stage's (``paths``)."""
+def bezier_job(job: Job) -> dict:
+    """The ``bezier`` rule: for each set of ``params["pairs"]`` (set name -> [(k, (i, j)),
+    ...], k the pair's number in the path stage), a Bezier curve between vectors i and j on
+    one landscape; the points M and the chunk size are the path stage's (``paths``).
+    input: each set of pairs under its name, data; output: record; params: pairs, settings
+    (the config's bezier), paths, model, seed, device; wildcards: network, landscape."""
+    network, landscape = job.wildcards["network"], job.wildcards["landscape"]
+    pairs: Mapping[str, list] = job.params["pairs"]
+    set_paths = {set_name: job.input[set_name] for set_name in pairs}
+    data_path, output = job.input["data"], job.output["record"]
+    settings, paths, model, seed = (job.params[k] for k in ("settings", "paths", "model", "seed"))
+    device = job.params.get("device", "auto")
     surface, dev = network_landscape(network, data_path, model, paths["chunk_size"], device)
     records = []
     for set_name, set_pairs in pairs.items():

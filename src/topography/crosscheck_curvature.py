@@ -11,17 +11,23 @@ from .curvature import CurvatureConfig, measure_curvature
 from .design import PARAMETER_COUNTS, name_seed
 from .io import write_json
 from .provenance import provenance
+from .runtime import Job
 from .sets import load_set
 from .surface import network_landscape
 
 CURVATURE_KEYS = ("eigenvalues", "lanczos_iterations", "probes", "chunk_size")
 
 
-def curvature_job(*, network: str, landscape: str, set_name: str, set_path: str, data_path: str, output: str,
-                  settings: dict, model: dict, seed: int, device: str = "auto") -> dict:
+def curvature_job(job: Job) -> dict:
     """The ``curvature`` rule: the curvature at the first ``settings["vectors_per_set"]``
     vectors of one set (None: all), on one landscape. A set holds its vectors best
-    first (lowest training loss), so a subset is its best vectors."""
+    first (lowest training loss), so a subset is its best vectors. input: set, data;
+    output: record; params: settings (the config's curvature), model, seed, device;
+    wildcards: network, landscape, set."""
+    network, landscape, set_name = job.wildcards["network"], job.wildcards["landscape"], job.wildcards["set"]
+    set_path, data_path, output = job.input["set"], job.input["data"], job.output["record"]
+    settings, model, seed = job.params["settings"], job.params["model"], job.params["seed"]
+    device = job.params.get("device", "auto")
     weights, set_meta = load_set(set_path, network, set_name, PARAMETER_COUNTS[network])
     surface, dev = network_landscape(network, data_path, model, settings["chunk_size"], device)
     count = len(weights) if settings["vectors_per_set"] is None else min(len(weights), settings["vectors_per_set"])

@@ -7,6 +7,8 @@ import pandas as pd
 import seaborn as sns
 
 from .design import SETS
+from .io import read_table
+from .runtime import Job
 from .style import NETWORK_LABELS, SET_COLORS, SET_LABELS, plt, save_figure
 
 # The curvature figure's panels: column of curvature.csv -> axis label.
@@ -82,7 +84,8 @@ def plot_bezier_vs_fourier(table: pd.DataFrame, *paths) -> None:
     sets = _sets(table)
     fig, axes = plt.subplots(len(networks), len(sets), squeeze=False, figsize=(3.0 * len(sets), 2.9 * len(networks)),
                              layout="constrained")
-    markers = {"train": "o", "test": "^"}
+    landscapes = list(dict.fromkeys(table["landscape"]))
+    markers = {landscape: {"train": "o", "test": "^"}.get(landscape, "s") for landscape in landscapes}
     for i, network in enumerate(networks):
         for j, set_name in enumerate(sets):
             ax = axes[i, j]
@@ -90,11 +93,13 @@ def plot_bezier_vs_fourier(table: pd.DataFrame, *paths) -> None:
             if panel.empty:
                 ax.set_axis_off()
                 continue
-            for landscape, rows in panel.groupby("landscape", sort=False):
-                marker = markers.get(landscape, "s")
-                ax.scatter(rows["fourier_height"], rows["straight_height"], marker="x", color="grey", s=22)
-                ax.scatter(rows["fourier_height"], rows["bezier_height"], marker=marker, s=30, edgecolor="black",
-                           linewidth=0.5, color=SET_COLORS.get(set_name, "grey"))
+            sns.scatterplot(panel, x="fourier_height", y="straight_height", marker="x", color="grey", s=22,
+                            linewidth=1.0, ax=ax)
+            # The marker says the landscape (seaborn's style); the colour is the panel's set.
+            sns.scatterplot(panel, x="fourier_height", y="bezier_height", style="landscape", style_order=landscapes,
+                            markers=markers, color=SET_COLORS.get(set_name, "grey"), s=30, edgecolor="black",
+                            linewidth=0.5, legend=False, ax=ax)
+            ax.set(xlabel="", ylabel="")
             values = panel[["fourier_height", "bezier_height", "straight_height"]].to_numpy(dtype=float)
             low, high = np.nanmin(values), np.nanmax(values)
             pad = 0.05 * (high - low) or 0.05 * abs(high) or 0.05
@@ -107,10 +112,23 @@ def plot_bezier_vs_fourier(table: pd.DataFrame, *paths) -> None:
                 ax.set_ylabel("Bezier / straight height")
     # Neutral legend markers: the colours are the sets', named in each panel's title.
     handles = {"straight line": plt.Line2D([], [], marker="x", ls="", color="grey")}
-    for landscape in dict.fromkeys(table["landscape"]):
+    for landscape in landscapes:
         handles[f"Bezier, {landscape} landscape"] = plt.Line2D(
-            [], [], marker=markers.get(landscape, "s"), ls="", markerfacecolor="white", markeredgecolor="black")
+            [], [], marker=markers[landscape], ls="", markerfacecolor="white", markeredgecolor="black")
     fig.legend(handles.values(), handles.keys(), loc="outside lower center", ncols=len(handles), frameon=False,
                fontsize=8)
     fig.suptitle("Path heights: quadratic Bezier curve against FourierPathFinder, pair by pair")
     save_figure(fig, *paths)
+
+
+# --- the jobs of the curvature_figure and bezier_figure rules
+
+
+def curvature_figure_job(job: Job) -> None:
+    """The ``curvature_figure`` rule: input table; wildcards network; output png, pdf."""
+    plot_curvature(read_table(job.input["table"]), job.wildcards["network"], job.output["png"], job.output["pdf"])
+
+
+def bezier_figure_job(job: Job) -> None:
+    """The ``bezier_figure`` rule: input table; output png, pdf."""
+    plot_bezier_vs_fourier(read_table(job.input["table"]), job.output["png"], job.output["pdf"])

@@ -11,6 +11,7 @@ import pandas as pd
 
 from .design import ORDER
 from .io import read_json, write_csv
+from .runtime import Job
 
 
 def curvature_table(documents: Iterable[Mapping]) -> pd.DataFrame:
@@ -21,8 +22,9 @@ def curvature_table(documents: Iterable[Mapping]) -> pd.DataFrame:
     return _ordered(pd.DataFrame(rows), ["vector"])
 
 
-def curvature_table_job(*, inputs: list[str], output: str) -> None:
-    write_csv(output, curvature_table(read_json(p) for p in inputs))
+def curvature_table_job(job: Job) -> None:
+    """The ``curvature_table`` rule: input records (the curvature jobs' JSON), output table."""
+    write_csv(job.output["table"], curvature_table(read_json(p) for p in job.input["records"]))
 
 
 BEZIER_COLUMNS = ("network", "landscape", "set", "pair", "i", "j", "bezier_height", "fourier_height",
@@ -62,10 +64,13 @@ def bezier_table(documents: Iterable[Mapping], fourier_records: Iterable[Mapping
     return _ordered(pd.DataFrame(rows, columns=list(BEZIER_COLUMNS)), ["pair"]), _ordered(pd.concat(profiles), ["pair", "t"])
 
 
-def bezier_table_job(*, bezier: list[str], fourier: list[str], outputs: Mapping[str, str]) -> None:
-    heights, profiles = bezier_table((read_json(p) for p in bezier), (read_json(p) for p in fourier))
-    write_csv(outputs["heights"], heights)
-    write_csv(outputs["profiles"], profiles)
+def bezier_table_job(job: Job) -> None:
+    """The ``bezier_table`` rule: input bezier (the Bezier jobs' JSON) and fourier (the
+    Fourier paths of their pairs); output heights and profiles."""
+    heights, profiles = bezier_table((read_json(p) for p in job.input["bezier"]),
+                                     (read_json(p) for p in job.input["fourier"]))
+    write_csv(job.output["heights"], heights)
+    write_csv(job.output["profiles"], profiles)
 
 
 def _ordered(table: pd.DataFrame, then: list[str]) -> pd.DataFrame:

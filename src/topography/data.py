@@ -35,6 +35,8 @@ from topography.mnist_files import (  # noqa: F401 (find_idx_file, MNIST_SHA256:
     GZIP_MAGIC, IDX_FILES, MNIST_SHA256, SKIP_KEY, DataError, check_idx_files, checksums, find_idx_file,
     sha256_of_file,
 )
+from topography.provenance import provenance
+from topography.runtime import Job
 
 N_CLASSES = 10
 N_PIXELS = 28 * 28
@@ -342,3 +344,18 @@ def load_prepared(path: str | os.PathLike) -> tuple[torch.Tensor, torch.Tensor, 
             f"{path}: labels {labels.dtype} {list(labels.shape)}, expected int64 [{len(images)}]"
         )
     return torch.from_numpy(images), torch.from_numpy(labels), meta
+
+
+# --- the jobs of the data and download_mnist rules
+
+
+def prepare_job(job: Job) -> None:
+    """The ``data`` rule: params data (the config's data section, with the master seed);
+    output train, test (the prepared sets; their sidecars are written beside them)."""
+    prepare(job.params["data"], job.output["train"], job.output["test"], provenance(job.params["data"]))
+
+
+def download_job(job: Job) -> None:
+    """The ``download_mnist`` rule: params base_url, sha256 (file name -> checksum); output
+    gz (the four .gz files, in one folder)."""
+    download_mnist(job.params["base_url"], Path(job.output["gz"][0]).parent, job.params["sha256"])

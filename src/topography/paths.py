@@ -11,6 +11,7 @@ from .design import PARAMETER_COUNTS
 from .io import nonfinite_keys, write_json
 from .pathfinder import PathConfig, find_path
 from .provenance import provenance
+from .runtime import Job
 from .sets import load_set
 from .surface import network_landscape
 
@@ -25,21 +26,14 @@ def path_config(settings: dict, seed: int) -> PathConfig:
     return PathConfig(**{k: settings[k] for k in keys}, seed=seed)
 
 
-def path_job(
-    *,
-    network: str,
-    landscape: str,
-    set_name: str,
-    pair_index: int,
-    pair: tuple[int, int],
-    set_path: str,
-    data_path: str,
-    output: str,
-    settings: dict,
-    model: dict,
-    device: str = "auto",
-) -> dict:
-    """The ``path`` rule: join vectors ``pair`` of a set on the train or test landscape."""
+def path_job(job: Job) -> dict:
+    """The ``path`` rule: join vectors ``params["pair"]`` (i, j) of one set on the train or
+    test landscape. input: set, data; output: record; params: pair, settings (the config's
+    paths), model, device; wildcards: network, landscape, set, pair (its number)."""
+    network, landscape, set_name = job.wildcards["network"], job.wildcards["landscape"], job.wildcards["set"]
+    pair_index, pair = int(job.wildcards["pair"]), job.params["pair"]
+    set_path, data_path, output = job.input["set"], job.input["data"], job.output["record"]
+    settings, model, device = job.params["settings"], job.params["model"], job.params.get("device", "auto")
     weights, set_meta = load_set(set_path, network, set_name, PARAMETER_COUNTS[network])
     i, j = pair
     if max(i, j) >= len(weights):

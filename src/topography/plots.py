@@ -14,9 +14,12 @@ from typing import Iterable
 
 import numpy as np
 import pandas as pd
+import seaborn as sns
 
 from .design import KINDS, OPTIMIZERS, set_name
 from .geometry import KERNELS, representative_runs
+from .io import read_table
+from .runtime import Job
 from .style import NETWORK_LABELS, OPTIMIZER_LABELS, SET_COLORS, SET_LABELS, plt, save_figure
 
 HISTORY_COLUMNS = ("network", "optimizer", "seed", "epoch", "split", "loss")
@@ -105,6 +108,11 @@ def _save(fig, paths) -> None:
     save_figure(fig, *paths)
 
 
+def _palette(sets: Iterable[str]) -> dict[str, str]:
+    """Each set's colour for seaborn's ``palette=`` (grey for a set style.py does not know)."""
+    return {s: SET_COLORS.get(s, "grey") for s in sets}
+
+
 def _set_legend(fig, sets: Iterable[str], title: str, extra: Iterable[tuple] = ()) -> None:
     """One legend for the whole figure, above the panels: the sets' colours (and ``extra``
     (handle, label) pairs), titled."""
@@ -124,15 +132,20 @@ def _set_legend(fig, sets: Iterable[str], title: str, extra: Iterable[tuple] = (
 
 
 def _plot_run(ax, run: pd.DataFrame, optimizer: str) -> None:
-    """Training and test loss of one run; dashed lines at the epochs of their minima."""
-    for split in KINDS:
-        curve = run[run["split"] == split].sort_values("epoch")
-        if curve["loss"].notna().sum() == 0:
-            continue
-        color = SET_COLORS[set_name(optimizer, split)]
-        ax.plot(curve["epoch"], curve["loss"], color=color, lw=1.2, label=SPLIT_LABELS[split])
+    """Training and test loss of one run (a line per split, coloured as the split's set);
+    dashed lines at the epochs of their minima."""
+    splits = [s for s in KINDS if run.loc[run["split"] == s, "loss"].notna().any()]
+    colors = {split: SET_COLORS[set_name(optimizer, split)] for split in splits}
+    sns.lineplot(data=run[run["split"].isin(splits)], x="epoch", y="loss", hue="split", hue_order=splits,
+                 palette=colors, estimator=None, sort=True, lw=1.2, legend=False, ax=ax)
+    handles = []
+    for split in splits:
+        curve = run[run["split"] == split]
         best = curve.loc[curve["loss"].idxmin(), "epoch"]
-        ax.axvline(best, color=color, ls="--", lw=0.9, label=f"min {SPLIT_LABELS[split]} (epoch {best:g})")
+        handles.append(plt.Line2D([], [], color=colors[split], lw=1.2, label=SPLIT_LABELS[split]))
+        handles.append(ax.axvline(best, color=colors[split], ls="--", lw=0.9,
+                                  label=f"min {SPLIT_LABELS[split]} (epoch {best:g})"))
+    ax.legend(handles=handles, fontsize=7)
     losses = run["loss"].to_numpy(dtype=float)
     losses = losses[np.isfinite(losses)]
     if len(losses) and losses.min() > 0 and losses.max() / losses.min() > LOG_SCALE_RATIO:
@@ -166,7 +179,6 @@ def plot_loss_curves(history: pd.DataFrame, *paths, runs: pd.DataFrame | None = 
         )
         ax.set_xlabel("epoch")
         ax.set_ylabel("loss")
-        ax.legend(fontsize=7)
     fig.tight_layout()
     _save(fig, paths)
 
@@ -191,10 +203,10 @@ def plot_distances(distances: pd.DataFrame, *paths, comparison: str | None = Non
     for ax, network in zip(axes, networks):
         panel = distances[distances["network"] == network]
         vectors = panel[panel["kind"] == "vector"]
-        edges = np.histogram_bin_edges(vectors["distance"], bins=bins)
-        for name in sets:
-            values = vectors.loc[vectors["set"] == name, "distance"]
-            ax.hist(values, bins=edges, color=SET_COLORS.get(name, "grey"), alpha=0.75)
+        # One histogram per set, on bins shared by the sets (seaborn's common_bins).
+        sns.histplot(data=vectors, x="distance", hue="set", hue_order=[s for s in sets if s in set(vectors["set"])],
+                     palette=_palette(sets), bins=bins, common_bins=True, multiple="layer", element="bars",
+                     alpha=0.75, legend=False, ax=ax)
         for value in np.unique(panel.loc[panel["kind"] == "centroid", "distance"].round(12)):
             ax.axvline(value, color="black", ls="--", lw=1.0)
         ax.set_title(NETWORK_LABELS.get(network, network))
@@ -211,10 +223,10 @@ def plot_distances(distances: pd.DataFrame, *paths, comparison: str | None = Non
 
 
 def _scatter_sets(ax, panel: pd.DataFrame) -> None:
-    """PC1 against PC2, one colour per set; undefined PC2 (two vectors only) drawn at 0."""
-    for name in pd.unique(panel["set"]):
-        points = panel[panel["set"] == name]
-        ax.scatter(points["pc1"], points["pc2"].fillna(0.0), s=14, alpha=0.8, color=SET_COLORS.get(name, "grey"))
+    """PC1 against PC2, coloured by set; undefined PC2 (two vectors only) drawn at 0."""
+    sets = list(pd.unique(panel["set"]))
+    sns.scatterplot(data=panel.assign(pc2=panel["pc2"].fillna(0.0)), x="pc1", y="pc2", hue="set", hue_order=sets,
+                    palette=_palette(sets), s=14, alpha=0.8, legend=False, ax=ax)
 
 
 def _one_kernel(projection: pd.DataFrame, kernel: str) -> pd.DataFrame:
@@ -275,3 +287,27 @@ def plot_kernel_comparison(
     fig.tight_layout()
     _set_legend(fig, pd.unique(projection["set"]), _comparison_title(comparison))
     _save(fig, paths)
+
+
+# ---------------------------------------------------------------------------------------
+# the jobs of the figure rules: each reads its table (input), draws to output png and pdf
+
+
+def loss_curves_figure_job(job: Job) -> None:
+    """The ``loss_curves_figure`` rule: input curves (the representative runs' histories)."""
+    plot_loss_curves(read_table(job.input["curves"]), job.output["png"], job.output["pdf"])
+
+
+def distance_figure_job(job: Job) -> None:
+    """The ``distance_figure`` rule: input distances; params comparison."""
+    plot_distances(read_table(job.input["distances"]), job.output["png"], job.output["pdf"],
+                   comparison=job.params["comparison"])
+
+
+def kernel_pca_figure_job(job: Job) -> None:
+    """The ``kernel_pca_figures`` rule: input projections, separation; params comparison;
+    output png, pdf (RBF kernel PCA) and kernels_png, kernels_pdf (every kernel)."""
+    projection, separation = read_table(job.input["projections"]), read_table(job.input["separation"])
+    comparison, out = job.params["comparison"], job.output
+    plot_kernel_pca(projection, out["png"], out["pdf"], kernel="rbf", comparison=comparison)
+    plot_kernel_comparison(projection, separation, out["kernels_png"], out["kernels_pdf"], comparison=comparison)

@@ -27,6 +27,7 @@ import yaml
 
 from .io import read_table as read_checked_table, write_text
 from .provenance import config_hash
+from .runtime import Job
 from .sets import load_set
 
 PAPER_VALUES = Path(__file__).with_name("paper_values.yaml")
@@ -173,7 +174,14 @@ def png_data_uri(data: bytes) -> str:
 # --- the job
 
 
-def report_job(*, notebook, parameters: Mapping, html, executed, log=None, cwd=".") -> None:
+def report_job(job: Job) -> None:
+    """The ``report`` rule: input notebook; params parameters (the notebook's: the paths
+    of what it reads, the config, ...); output html, executed. See :func:`render_report`."""
+    render_report(job.input["notebook"], job.params["parameters"], job.output["html"], job.output["executed"],
+                  log=job.log)
+
+
+def render_report(notebook, parameters: Mapping, html, executed, log=None, cwd=".") -> None:
     """Execute ``notebook`` with papermill and render it to a self-contained ``html``.
 
     The executed notebook is written to ``executed`` (beside the HTML). Both appear only

@@ -1,12 +1,20 @@
-"""What every Snakemake job does before its real work: log file, threads, memory reuse.
-No torch: table and figure jobs, which never import it, use this too."""
+"""How every Snakemake job runs: what the rule gives it (:class:`Job`), and what each job
+does before its real work (:func:`job`: log file, threads, memory reuse, stale
+temporaries). No torch: table and figure jobs, which never import it, use this too.
+
+Every job function of the package takes one :class:`Job`, so every script in scripts/ is
+the same call, ``run(some_job, snakemake)``, and a test calls a job the same way with a
+``Job`` of plain dicts.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import sys
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from .io import remove_stale_temporaries
 from .memory import keep_freed_memory
@@ -41,3 +49,66 @@ def job(log_path: str | None, threads: int = 1, outputs: Iterable[str] = ()) -> 
 
             traceback.print_exc(file=log)
             raise
+
+
+@dataclass(frozen=True)
+class Job:
+    """What a rule hands its job, as plain values: named ``input``, ``output`` (a file path,
+    or a list of them), ``params`` and ``wildcards`` (strings, as Snakemake matched them),
+    the ``config``, the ``log`` file and the ``threads``. A job function reads what it needs
+    by name, e.g. ``job.input["set"]``, ``job.wildcards["network"]``."""
+
+    input: Mapping[str, Any] = field(default_factory=dict)
+    output: Mapping[str, Any] = field(default_factory=dict)
+    params: Mapping[str, Any] = field(default_factory=dict)
+    wildcards: Mapping[str, str] = field(default_factory=dict)
+    config: Mapping[str, Any] = field(default_factory=dict)
+    log: str | None = None
+    threads: int = 1
+
+    @classmethod
+    def from_snakemake(cls, smk) -> "Job":
+        """The ``snakemake`` object of a rule's script as a Job. Every input and output of
+        the rule must be named: the job reads them by name, never by position."""
+        rule = getattr(smk, "rule", "?")
+        return cls(
+            input=_files(smk.input, f"rule {rule}: input"),
+            output=_files(smk.output, f"rule {rule}: output"),
+            params=dict(smk.params.items()),
+            wildcards={k: str(v) for k, v in smk.wildcards.items()},
+            config=smk.config,
+            log=str(smk.log[0]) if len(smk.log) else None,
+            threads=int(smk.threads),
+        )
+
+    def output_files(self) -> list[str]:
+        """Every output file (a list-valued output contributes each of its files)."""
+        return [f for value in self.output.values() for f in (value if isinstance(value, list) else [value])]
+
+
+def _files(named, what: str) -> dict[str, str | list[str]]:
+    """Snakemake's named input or output as name -> path (str) or list of paths."""
+    files = {name: [str(f) for f in value] if isinstance(value, list) else str(value) for name, value in named.items()}
+    counted = sum(len(v) if isinstance(v, list) else 1 for v in files.values())
+    if counted != len(named):
+        raise ValueError(f"{what} has {len(named) - counted} unnamed file(s): name every file (name=...)")
+    return files
+
+
+def run(function: Callable[[Job], Any], smk) -> Any:
+    """A rule's script: ``function`` on the rule's :class:`Job`, inside :func:`job` (its log,
+    threads, stale temporaries removed). What the job logs with ``logging`` (papermill,
+    for one) goes to the log too, from INFO on."""
+    spec = Job.from_snakemake(smk)
+    with job(spec.log, spec.threads, outputs=spec.output_files()):
+        handler = logging.StreamHandler(sys.stderr)  # the log file, inside job()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(message)s"))
+        root = logging.getLogger()
+        level = root.level
+        root.addHandler(handler)
+        root.setLevel(logging.INFO)
+        try:
+            return function(spec)
+        finally:
+            root.removeHandler(handler)
+            root.setLevel(level)

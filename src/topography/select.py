@@ -14,6 +14,8 @@ import pandas as pd
 
 from .design import PARAMETER_COUNTS, set_name
 from .io import load_vector, read_table, save_arrays, write_csv
+from .provenance import provenance
+from .runtime import Job
 
 
 class SelectionError(ValueError):
@@ -67,10 +69,15 @@ def choose(runs: pd.DataFrame, n_best: int) -> pd.DataFrame:
     return runs[RUN_COLUMNS]
 
 
-def select_job(*, network: str, runs: list[dict], n_best: int, outputs: dict, meta: dict) -> None:
-    """The ``select`` rule. ``runs`` holds, per run, its optimizer, seed, the paths of its
-    train and test weights and of its history. ``outputs`` maps ``runs`` and each set name
-    to a path."""
+def select_job(job: Job) -> None:
+    """The ``select`` rule. input: history, train, test (a list each: every run's history
+    and its weights at the best training and test loss); params: runs (each run's optimizer
+    and seed, in the inputs' order), n_best; wildcards: network; output: runs (the table
+    of runs) and each set under its name."""
+    network, n_best, outputs = job.wildcards["network"], job.params["n_best"], job.output
+    runs = [dict(run, history=history, train=train, test=test) for run, history, train, test
+            in zip(job.params["runs"], job.input["history"], job.input["train"], job.input["test"], strict=True)]
+    meta = provenance({"n_best": n_best})
     metas, accuracies, vectors = [], {}, {}
     for run in runs:
         # Every run's two weight files are read and checked here (finite, the network's

@@ -10,17 +10,20 @@ from __future__ import annotations
 import pandas as pd
 
 from . import geometry
-from .design import available_comparisons
+from .design import GEOMETRY_KINDS, SETS, available_comparisons
 from .io import read_table, write_csv
+from .runtime import Job
 from .sets import load_set
 
 
-def geometry_job(*, network: str, set_paths: dict[str, str], outputs: dict[str, str]) -> None:
+def geometry_job(job: Job) -> None:
     """Weight statistics, distances to the common origin and kernel PCA of one network.
 
-    ``set_paths`` maps set names to files; ``outputs`` maps weight_stats, distances,
-    projections and separation to CSV paths.
+    input: each set under its name; wildcards: network; output: weight_stats, distances,
+    projections and separation (CSV files).
     """
+    network, outputs = job.wildcards["network"], job.output
+    set_paths = {name: job.input[name] for name in SETS if name in job.input}  # the paper's order
     sets, n_params = {}, None
     for name, path in set_paths.items():
         sets[name], meta = load_set(path, network=network, set_name=name)
@@ -47,14 +50,16 @@ def _concat_csv(paths) -> pd.DataFrame:
     return pd.concat([read_table(p) for p in paths], ignore_index=True)
 
 
-def tables_job(*, runs: list[str], histories: list[str], geometry_files: dict[str, list[str]], outputs: dict) -> None:
+def tables_job(job: Job) -> None:
     """The study's tables, each one tidy CSV.
 
-    ``runs``: each network's runs.csv; ``histories``: every run's history.csv;
-    ``geometry_files``: per kind (weight_stats, distances, projections, separation) the
-    per-network CSVs. ``outputs``: table_one, weight_stats, distances, projections,
-    separation, loss_curves.
+    input: runs (each network's runs.csv), histories (every run's history.csv) and, per
+    kind of geometry result (weight_stats, distances, projections, separation), the
+    per-network CSVs under the kind's name. output: table_one, weight_stats, distances,
+    projections, separation, loss_curves.
     """
+    runs, histories, outputs = job.input["runs"], job.input["histories"], job.output
+    geometry_files = {kind: job.input[kind] for kind in GEOMETRY_KINDS}
     all_runs = _concat_csv(runs)
     write_csv(outputs["table_one"], geometry.table_one(all_runs))
     for kind, paths in geometry_files.items():

@@ -27,6 +27,7 @@ import torch
 from .io import write_csv
 from .landscape import FunctionLandscape
 from .pathfinder import PathConfig, find_path, path_points
+from .runtime import Job
 from .style import plt, save_figure
 
 C1, C2 = (-0.5, -0.5), (0.5, 0.0)  # attracting Gaussians
@@ -154,8 +155,11 @@ def _draw_contours(ax, profiles: pd.DataFrame) -> None:
     ax.figure.colorbar(filled, ax=ax, label="f(x, y)")
 
 
-def toy_job(*, settings: dict, seed: int, heights: str, figure_paths: list[str]) -> None:
-    """The ``toy_paths`` rule: paper Fig 3 and the heights of its paths."""
+def toy_job(job: Job) -> None:
+    """The ``toy_paths`` rule: paper Fig 3 and the heights of its paths. params: settings
+    (the config's toy), seed; output: heights, png, pdf."""
+    settings, seed = job.params["settings"], job.params["seed"]
+    heights, figure_paths = job.output["heights"], [job.output["png"], job.output["pdf"]]
     table, profiles = run_toy(
         lams=settings["lams"], points=settings["points"], steps=settings["steps"],
         lr=settings["lr"], grad_noise=settings["grad_noise"], seed=seed,

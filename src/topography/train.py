@@ -34,6 +34,7 @@ from .device import resolve_device
 from .landscape import NetworkLandscape
 from .models import FlatNetwork
 from .optim import LBFGSGSS
+from .runtime import Job
 
 # L-BFGS-GSS resets its history on a non-finite loss; this many resets in a row and the
 # run is given up as diverged (it cannot recover from a point where the loss is NaN).
@@ -275,31 +276,27 @@ class _LBFGSIterations:
         self.optimizer.load_state_dict(state)
 
 
-def train_job(
-    *,
-    network: str,
-    optimizer: str,
-    seed: int,
-    train_data: str,
-    test_data: str,
-    outputs: dict,
-    model: dict,
-    settings: dict,
-    chunk_size: int,
-    device: str = "auto",
-    checkpoint: str | None = None,
-    checkpoint_every: int = 0,
-) -> RunResult:
+def train_job(job: Job) -> RunResult:
     """The ``train`` rule: read the prepared data, train, write history and both weights.
 
-    ``outputs`` maps history / train / test to file paths. The weights' sidecars carry the
-    run's provenance; nothing in them depends on wall time, so reruns are byte-identical.
+    input: train, test (the prepared data); output: history, train, test (the weights at
+    the best training and the best test loss); params: model, settings (the run's, from
+    config.run_settings), chunk_size, device, checkpoint; wildcards: network, optimizer,
+    seed. The weights' sidecars carry the run's provenance; nothing in them depends on
+    wall time, so reruns are byte-identical.
 
-    ``checkpoint`` is where the run keeps its state (outside the rule's outputs, so that
-    Snakemake leaves it when the job fails): saved every ``checkpoint_every`` epochs (0:
-    only on SIGTERM), resumed by a rerun with the same settings, data and code, and removed
-    once the outputs are written. None: no checkpoint.
+    ``params["checkpoint"]`` is where the run keeps its state (outside the rule's outputs,
+    so that Snakemake leaves it when the job fails): saved every
+    ``config["train"]["checkpoint_every"]`` epochs (0 or absent: only on SIGTERM), resumed
+    by a rerun with the same settings, data and code, and removed once the outputs are
+    written. None: no checkpoint. How often it is saved changes no result, so it is read
+    from the config, not a param (a changed param makes Snakemake redo finished runs).
     """
+    network, optimizer, seed = job.wildcards["network"], job.wildcards["optimizer"], int(job.wildcards["seed"])
+    train_data, test_data, outputs = job.input["train"], job.input["test"], job.output
+    model, settings, chunk_size = job.params["model"], job.params["settings"], job.params["chunk_size"]
+    device, checkpoint = job.params.get("device", "auto"), job.params.get("checkpoint")
+    checkpoint_every = job.config.get("train", {}).get("checkpoint_every", 0)
     from .data import load_prepared
     from .io import save_vector, write_csv
     from .models import build_network

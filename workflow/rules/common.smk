@@ -60,24 +60,8 @@ def train_outputs(kind="history.csv"):
     return expand(design.RUN, network=NETWORKS, optimizer=OPTIMIZERS, seed=SEEDS, file=kind)
 
 
-def run_files(network):
-    """The select rule's view of every training run of a network."""
-    return [
-        dict(
-            optimizer=o,
-            seed=s,
-            **{
-                key: design.RUN.format(network=network, optimizer=o, seed=s, file=file)
-                for key, file in (
-                    ("history", "history.csv"),
-                    ("train", "train.safetensors"),
-                    ("test", "test.safetensors"),
-                )
-            },
-        )
-        for o in OPTIMIZERS
-        for s in SEEDS
-    ]
+# Every training run of a network, in the order of the select rule's inputs (select_inputs).
+RUNS = [dict(optimizer=o, seed=s) for o in OPTIMIZERS for s in SEEDS]
 
 
 def set_file(network, set_name):
@@ -91,6 +75,40 @@ def sidecar_of(path):
 
 def with_sidecars(*paths):
     return [p for path in paths for p in (path, sidecar_of(path))]
+
+
+# Inputs computed per job, for unpack(): named once, read by the job by these names.
+
+
+def select_inputs(wildcards):
+    """Per run of RUNS, its history and its two weight files (lists in RUNS' order), and
+    the weights' sidecars."""
+
+    def files(file):
+        return [design.RUN.format(network=wildcards.network, file=file, **run) for run in RUNS]
+
+    return {
+        "history": files("history.csv"),
+        **{kind: files(f"{kind}.safetensors") for kind in ("train", "test")},
+        **{f"{kind}_meta": files(f"{kind}.json") for kind in ("train", "test")},
+    }
+
+
+def set_inputs(wildcards):
+    """The solution set of the job's wildcards (network, set) and its sidecar."""
+    path = set_file(wildcards.network, wildcards.set)
+    return {"set": path, "set_meta": sidecar_of(path)}
+
+
+def sets_inputs(network, sets):
+    """Each of ``sets`` of ``network`` under its name, its sidecar under name_meta."""
+    files = {s: set_file(network, s) for s in sets}
+    return {**files, **{f"{s}_meta": sidecar_of(path) for s, path in files.items()}}
+
+
+def geometry_inputs(wildcards):
+    """Every set of the network."""
+    return sets_inputs(wildcards.network, SETS)
 
 
 # --- geometry
@@ -179,6 +197,11 @@ def bezier_pairs(network, landscape):
     n = config["bezier"]["pairs_per_set"]
     pairs = {s: list(enumerate(pairs_of(network, s)))[:n] for s in LANDSCAPE_SETS[landscape]}
     return {s: p for s, p in pairs.items() if p}
+
+
+def bezier_inputs(wildcards):
+    """The sets whose pairs the bezier job joins on the landscape (bezier_pairs)."""
+    return sets_inputs(wildcards.network, bezier_pairs(wildcards.network, wildcards.landscape))
 
 
 def bezier_files():

@@ -4,14 +4,12 @@
 
 rule bezier:
     input:
-        sets=lambda wildcards: with_sidecars(
-            *(set_file(wildcards.network, s) for s in bezier_pairs(wildcards.network, wildcards.landscape))
-        ),
+        unpack(bezier_inputs),
         data="results/data/{landscape}.safetensors",
         data_meta="results/data/{landscape}.json",
         code=code("bezier"),
     output:
-        "results/bezier/{network}/{landscape}.json",
+        record="results/bezier/{network}/{landscape}.json",
     log:
         "logs/bezier/{network}/{landscape}.log",
     benchmark:
@@ -26,9 +24,6 @@ rule bezier:
         runtime=240,
     params:
         pairs=lambda wildcards: bezier_pairs(wildcards.network, wildcards.landscape),
-        set_paths=lambda wildcards: {
-            s: set_file(wildcards.network, s) for s in bezier_pairs(wildcards.network, wildcards.landscape)
-        },
         settings=config["bezier"],
         paths=config["paths"],
         model=config["model"],

@@ -1,12 +1,11 @@
 rule curvature:
     input:
-        set=lambda wildcards: set_file(wildcards.network, wildcards.set),
-        set_meta=lambda wildcards: sidecar_of(set_file(wildcards.network, wildcards.set)),
+        unpack(set_inputs),
         data="results/data/{landscape}.safetensors",
         data_meta="results/data/{landscape}.json",
         code=code("curvature"),
     output:
-        "results/curvature/{network}/{landscape}/{set}.json",
+        record="results/curvature/{network}/{landscape}/{set}.json",
     log:
         "logs/curvature/{network}/{landscape}/{set}.log",
     benchmark:
@@ -33,7 +32,7 @@ rule curvature_table:
         records=curvature_files(),
         code=code("curvature_table"),
     output:
-        report("results/tables/curvature.csv", caption="../report/curvature_table.rst", category="Tables"),
+        table=report("results/tables/curvature.csv", caption="../report/curvature_table.rst", category="Tables"),
     log:
         "logs/curvature_table.log",
     benchmark:

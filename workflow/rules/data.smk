@@ -30,7 +30,7 @@ rule download_mnist:
     input:
         code=code("download_mnist"),
     output:
-        [f"{config['data'].get('idx_dir', 'data/mnist')}/{stem}.gz" for stem in IDX_FILES.values()],
+        gz=[f"{config['data'].get('idx_dir', 'data/mnist')}/{stem}.gz" for stem in IDX_FILES.values()],
     log:
         "logs/download_mnist.log",
     benchmark:

@@ -1,6 +1,6 @@
 rule geometry:
     input:
-        sets=lambda wildcards: with_sidecars(*(set_file(wildcards.network, s) for s in SETS)),
+        unpack(geometry_inputs),
         code=code("geometry"),
     output:
         **{kind: f"results/geometry/{{network}}/{kind}.csv" for kind in GEOMETRY_KINDS},
@@ -14,17 +14,18 @@ rule geometry:
     resources:
         mem_mb=lambda wildcards, attempt: 2000 * attempt,
         runtime=lambda wildcards, attempt: 30 * attempt,
-    params:
-        set_paths=lambda wildcards: {s: set_file(wildcards.network, s) for s in SETS},
     script:
         "../../scripts/geometry.py"
 
 
 rule tables:
     input:
+        **{
+            kind: expand("results/geometry/{network}/{kind}.csv", network=NETWORKS, kind=kind)
+            for kind in GEOMETRY_KINDS
+        },
         runs=expand("results/sets/{network}/runs.csv", network=NETWORKS),
         histories=train_outputs("history.csv"),
-        geometry=expand("results/geometry/{network}/{kind}.csv", network=NETWORKS, kind=GEOMETRY_KINDS),
         code=code("tables"),
     output:
         table_one=report("results/tables/table1.csv", caption="../report/table1.rst", category="Tables"),
@@ -45,10 +46,5 @@ rule tables:
     resources:
         mem_mb=lambda wildcards, attempt: 2000 * attempt,
         runtime=lambda wildcards, attempt: 30 * attempt,
-    params:
-        geometry_files={
-            kind: expand("results/geometry/{network}/{kind}.csv", network=NETWORKS, kind=kind)
-            for kind in GEOMETRY_KINDS
-        },
     script:
         "../../scripts/tables.py"

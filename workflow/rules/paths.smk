@@ -1,12 +1,11 @@
 rule path:
     input:
-        set=lambda wildcards: set_file(wildcards.network, wildcards.set),
-        set_meta=lambda wildcards: sidecar_of(set_file(wildcards.network, wildcards.set)),
+        unpack(set_inputs),
         data="results/data/{landscape}.safetensors",
         data_meta="results/data/{landscape}.json",
         code=code("path"),
     output:
-        "results/paths/{network}/{landscape}/{set}/pair{pair}.json",
+        record="results/paths/{network}/{landscape}/{set}/pair{pair}.json",
     log:
         "logs/paths/{network}/{landscape}/{set}/pair{pair}.log",
     benchmark:

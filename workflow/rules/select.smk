@@ -1,7 +1,6 @@
 rule select:
     input:
-        runs=lambda wildcards: [f[k] for f in run_files(wildcards.network) for k in ("history", "train", "test")],
-        sidecars=lambda wildcards: [sidecar_of(f[k]) for f in run_files(wildcards.network) for k in ("train", "test")],
+        unpack(select_inputs),
         code=code("select"),
     output:
         **{s: f"results/sets/{{network}}/{s}.safetensors" for s in SETS},
@@ -18,7 +17,7 @@ rule select:
         mem_mb=lambda wildcards, attempt: 2000 * attempt,
         runtime=lambda wildcards, attempt: 30 * attempt,
     params:
-        runs=lambda wildcards: run_files(wildcards.network),
+        runs=RUNS,
         n_best=config["select"]["n_best"],
     script:
         "../../scripts/select.py"
