@@ -264,7 +264,7 @@ def _objective_and_grad(path, algebra, landscape, end_losses, config, generator)
     if config.batch_size is not None:
         landscape = landscape.subset(torch.randperm(landscape.n, generator=generator)[: config.batch_size])
     path.coefficients.grad = None
-    inner_losses, length_term = _backward(path, None, landscape, config.lam, algebra)
+    inner_losses, length_term = _backward(path, algebra, landscape, config.lam)
     value = float(inner_losses.sum() + length_term) + end_losses
     if config.grad_noise:
         noise = torch.randn(path.coefficients.shape, generator=generator, dtype=path.coefficients.dtype)
@@ -300,17 +300,14 @@ class Adam:
 def backward_objective(path: FourierPath, t: torch.Tensor, landscape: Landscape, lam: float) -> float:
     """The objective without its constant end terms, sum_{inner m} loss(w(t_m)) +
     lam * sum_m |w(t_{m+1}) - w(t_m)|^2; its gradient is added to path.coefficients.grad."""
-    losses, length_term = _backward(path, t, landscape, lam)
+    losses, length_term = _backward(path, _PathAlgebra(path, t), landscape, lam)
     return float(losses.sum() + length_term)
 
 
-def _backward(path: FourierPath, t: torch.Tensor, landscape: Landscape, lam: float, algebra=None):
+def _backward(path: FourierPath, algebra: "_PathAlgebra", landscape: Landscape, lam: float):
     """Put the objective's gradient into path.coefficients.grad (added to any there);
-    return the inner points' losses and the length term (both detached).
-
-    ``algebra``: the path's constants at these times (a _PathAlgebra), if already built.
-    """
-    algebra = algebra or _PathAlgebra(path, t)
+    return the inner points' losses and the length term (both detached). ``algebra``
+    holds the path's constants at its times, built once per path."""
     coefficients = path.coefficients.detach()
     losses, grads = landscape.losses_and_grads(algebra.inner_points(coefficients))
     length_term, grad = algebra.length_term_and_grad(coefficients, lam)
