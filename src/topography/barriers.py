@@ -16,7 +16,7 @@ import seaborn as sns
 from .design import LANDSCAPES, ORDER, SETS
 from .io import read_json, read_table, write_csv
 from .runtime import Job
-from .style import NETWORK_LABELS, SET_COLORS, SET_LABELS, plt, save_figure
+from .style import NETWORK_LABELS, SET_COLORS, SET_LABELS, in_order, plt, save_figure, set_palette
 
 BARRIER_COLUMNS = (
     "network", "landscape", "set", "pair", "i", "j", "height", "straight_height", "length"
@@ -123,7 +123,7 @@ def plot_barriers(table: pd.DataFrame, landscape: str, *paths, bins: int = 20) -
         _histograms(ax, table[table["network"] == network], bins)
         ax.set_title(NETWORK_LABELS.get(network, network))
     axes[0][0].set_ylabel("pairs")
-    present = _present_sets(table)
+    present = in_order(table["set"], SETS)
     handles = [plt.Rectangle((0, 0), 1, 1, facecolor=SET_COLORS.get(s, "grey"), alpha=0.55,
                              edgecolor=SET_COLORS.get(s, "grey")) for s in present]
     labels = [SET_LABELS.get(s, s) for s in present]
@@ -133,19 +133,13 @@ def plot_barriers(table: pd.DataFrame, landscape: str, *paths, bins: int = 20) -
     save_figure(fig, *paths)
 
 
-def _present_sets(table: pd.DataFrame) -> list[str]:
-    """The sets of ``table``, in the paper's order (unknown ones last)."""
-    present = list(dict.fromkeys(table["set"]))
-    return [s for s in SETS if s in present] + [s for s in present if s not in SETS]
-
-
 def _histograms(ax, panel: pd.DataFrame, bins: int) -> None:
     """One histogram per set on bins shared by the sets, filled and outlined (log bins,
     equal in log space, when the heights span decades)."""
     heights = panel["height"].to_numpy(dtype=float)
     low, high = heights.min(), heights.max()
-    sets = _present_sets(panel)
-    sns.histplot(data=panel, x="height", hue="set", hue_order=sets, palette={s: SET_COLORS.get(s, "grey") for s in sets},
+    sets = in_order(panel["set"], SETS)
+    sns.histplot(data=panel, x="height", hue="set", hue_order=sets, palette=set_palette(sets),
                  bins=bins, common_bins=True, log_scale=bool(low > 0 and high / low > LOG_SCALE_RATIO),
                  multiple="layer", element="step", alpha=0.55, linewidth=1.2, legend=False, ax=ax)
     ax.set_xlabel("path height H")

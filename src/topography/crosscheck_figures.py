@@ -9,7 +9,7 @@ import seaborn as sns
 from .design import SETS
 from .io import read_table
 from .runtime import Job
-from .style import NETWORK_LABELS, SET_COLORS, SET_LABELS, plt, save_figure
+from .style import NETWORK_LABELS, SET_COLORS, SET_LABELS, in_order, plt, save_figure
 
 # The curvature figure's panels: column of curvature.csv -> axis label.
 CURVATURE_MEASURES = {
@@ -30,11 +30,6 @@ def _require(table: pd.DataFrame, what: str, columns) -> None:
         raise ValueError(f"{what} lacks the column(s) {', '.join(missing)}")
 
 
-def _sets(table: pd.DataFrame) -> list[str]:
-    present = list(dict.fromkeys(table["set"]))
-    return [s for s in SETS if s in present] + [s for s in present if s not in SETS]
-
-
 def _palette(sets) -> dict:
     return {SET_LABELS.get(s, s): SET_COLORS.get(s, "grey") for s in sets}
 
@@ -46,7 +41,7 @@ def plot_curvature(table: pd.DataFrame, network: str, *paths) -> None:
     table = table[table["network"] == network]
     if table.empty:
         raise ValueError(f"the curvature table has no rows for network {network!r}")
-    sets = _sets(table)
+    sets = in_order(table["set"], SETS)
     table = table.assign(set_label=table["set"].map(lambda s: SET_LABELS.get(s, s)))
     order = [SET_LABELS.get(s, s) for s in sets]
     landscapes = [l for l in ("train", "test") if l in set(table["landscape"])]
@@ -81,7 +76,7 @@ def plot_bezier_vs_fourier(table: pd.DataFrame, *paths) -> None:
                                           "straight_height"])
     networks = [n for n in NETWORK_LABELS if n in set(table["network"])]
     networks += [n for n in dict.fromkeys(table["network"]) if n not in networks]
-    sets = _sets(table)
+    sets = in_order(table["set"], SETS)
     fig, axes = plt.subplots(len(networks), len(sets), squeeze=False, figsize=(3.0 * len(sets), 2.9 * len(networks)),
                              layout="constrained")
     landscapes = list(dict.fromkeys(table["landscape"]))

@@ -20,7 +20,7 @@ from .design import KINDS, OPTIMIZERS, set_name
 from .geometry import KERNELS, representative_runs
 from .io import read_table
 from .runtime import Job
-from .style import NETWORK_LABELS, OPTIMIZER_LABELS, SET_COLORS, SET_LABELS, plt, save_figure
+from .style import NETWORK_LABELS, OPTIMIZER_LABELS, SET_COLORS, SET_LABELS, in_order, plt, save_figure, set_palette
 
 HISTORY_COLUMNS = ("network", "optimizer", "seed", "epoch", "split", "loss")
 DISTANCE_COLUMNS = ("network", "comparison", "set", "kind", "distance")
@@ -43,15 +43,8 @@ def _require(frame: pd.DataFrame, what: str, columns: Iterable[str]) -> None:
         raise ValueError(f"{what} lacks the column(s) {', '.join(missing)}")
 
 
-def _ordered(values: Iterable[str], order: Iterable[str]) -> list[str]:
-    """The distinct ``values``: those named in ``order`` first, in that order, then the rest."""
-    present = list(pd.unique(pd.Series(list(values))))
-    known = [v for v in order if v in present]
-    return known + [v for v in present if v not in known]
-
-
 def _networks(frame: pd.DataFrame) -> list[str]:
-    return _ordered(frame["network"], NETWORK_LABELS)
+    return in_order(frame["network"], NETWORK_LABELS)
 
 
 def _one_comparison(frame: pd.DataFrame, comparison: str | None, what: str) -> pd.DataFrame:
@@ -106,11 +99,6 @@ def _save(fig, paths) -> None:
         plt.close(fig)
         raise ValueError("no output path given")
     save_figure(fig, *paths)
-
-
-def _palette(sets: Iterable[str]) -> dict[str, str]:
-    """Each set's colour for seaborn's ``palette=`` (grey for a set style.py does not know)."""
-    return {s: SET_COLORS.get(s, "grey") for s in sets}
 
 
 def _set_legend(fig, sets: Iterable[str], title: str, extra: Iterable[tuple] = ()) -> None:
@@ -169,7 +157,7 @@ def plot_loss_curves(history: pd.DataFrame, *paths, runs: pd.DataFrame | None = 
         several = ", ".join(f"{n}/{o}" for n, o in seeds[seeds > 1].index)
         raise ValueError(f"the loss history holds several runs for {several}: pass runs= to pick one")
 
-    fig, cells = _grid(history, "optimizer", _ordered(history["optimizer"], OPTIMIZERS), (4.5, 2.8))
+    fig, cells = _grid(history, "optimizer", in_order(history["optimizer"], OPTIMIZERS), (4.5, 2.8))
     for ax, _, _, network, optimizer, run in cells:
         _plot_run(ax, run, optimizer)
         ax.set_title(
@@ -205,7 +193,7 @@ def plot_distances(distances: pd.DataFrame, *paths, comparison: str | None = Non
         vectors = panel[panel["kind"] == "vector"]
         # One histogram per set, on bins shared by the sets (seaborn's common_bins).
         sns.histplot(data=vectors, x="distance", hue="set", hue_order=[s for s in sets if s in set(vectors["set"])],
-                     palette=_palette(sets), bins=bins, common_bins=True, multiple="layer", element="bars",
+                     palette=set_palette(sets), bins=bins, common_bins=True, multiple="layer", element="bars",
                      alpha=0.75, legend=False, ax=ax)
         for value in np.unique(panel.loc[panel["kind"] == "centroid", "distance"].round(12)):
             ax.axvline(value, color="black", ls="--", lw=1.0)
@@ -226,7 +214,7 @@ def _scatter_sets(ax, panel: pd.DataFrame) -> None:
     """PC1 against PC2, coloured by set; undefined PC2 (two vectors only) drawn at 0."""
     sets = list(pd.unique(panel["set"]))
     sns.scatterplot(data=panel.assign(pc2=panel["pc2"].fillna(0.0)), x="pc1", y="pc2", hue="set", hue_order=sets,
-                    palette=_palette(sets), s=14, alpha=0.8, legend=False, ax=ax)
+                    palette=set_palette(sets), s=14, alpha=0.8, legend=False, ax=ax)
 
 
 def _one_kernel(projection: pd.DataFrame, kernel: str) -> pd.DataFrame:
@@ -271,7 +259,7 @@ def plot_kernel_comparison(
     comparison = projection["comparison"].iloc[0]
     auc = separation[separation["comparison"] == comparison].set_index(["network", "kernel"])["auc"]
     n_rows = len(_networks(projection))
-    fig, cells = _grid(projection, "kernel", _ordered(projection["kernel"], KERNELS), (3.0, 2.7))
+    fig, cells = _grid(projection, "kernel", in_order(projection["kernel"], KERNELS), (3.0, 2.7))
     for ax, i, j, network, kernel, panel in cells:
         _scatter_sets(ax, panel)
         if (network, kernel) in auc.index:

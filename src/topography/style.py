@@ -29,6 +29,18 @@ SET_COLORS = {
 NETWORK_LABELS = {"fcp": "FCP", "lenet": "LeNet", "autoencoder": "Autoencoder", "lstm": "LSTM"}
 
 
+def in_order(values, order) -> list[str]:
+    """The distinct ``values``: those named in ``order`` first, in that order, then the
+    rest in the order they first appear (e.g. a table's sets in the paper's order)."""
+    present = list(dict.fromkeys(values))
+    return [v for v in order if v in present] + [v for v in present if v not in order]
+
+
+def set_palette(sets) -> dict[str, str]:
+    """Each set's colour, for seaborn's ``palette=`` (grey for a set not named here)."""
+    return {s: SET_COLORS.get(s, "grey") for s in sets}
+
+
 # No creation date in a PDF, so that redrawing the same figure gives the same bytes.
 _METADATA = {".pdf": {"CreationDate": None}}
 
