@@ -16,8 +16,9 @@ two timings taken back to back, and the median over repeats is printed:
   step's time: "eval s"), a plain loop over the same points (a forward and backward of
   the package's module per point, on all images at once: "loop s"), a dense fp32
   2048 x 2048 matmul, the best of 3: what the machine can do at that moment, and the
-  baseline: the gradient of one whole step (``backward_objective``: path points, their
-  losses and gradients, carried to the Fourier coefficients) against the same step
+  baseline: the gradient of one whole step (as find_path takes it: path points, their
+  losses and gradients, carried to the Fourier coefficients; the path's constants built
+  once per path, as find_path builds them) against the same step
   computed by a loop over torch's stock modules (bench/stock_loop.py: per point, the
   weights copied into nn.Linear / nn.Conv2d / nn.LSTM layers, a full-batch forward and
   backward: what a user would otherwise run, "stock s"); these two alternate which
@@ -60,7 +61,7 @@ from topography.config import load_config
 from topography.landscape import NetworkLandscape
 from topography.memory import keep_freed_memory
 from topography.models import NETWORKS, build_network
-from topography.pathfinder import FourierPath, PathConfig, backward_objective, find_path
+from topography.pathfinder import FourierPath, PathConfig, _backward, _PathAlgebra, find_path
 
 from stock_loop import StockLoop, stock_backward_objective
 
@@ -144,9 +145,13 @@ def measure(network: str, n_images: int, points: int, steps: int, rounds: int = 
     stock = StockLoop(net, x, y)
     stock.loss_and_grad(inner[0])  # warm-up (oneDNN primitives are built on first use)
 
+    # The package's step as find_path takes it: the path's constants (its straight line at
+    # the times, the basis) are built once per path, not once per step.
+    algebra = _PathAlgebra(path, times)
+
     def package_step():
         path.coefficients.grad = None
-        backward_objective(path, times, landscape, config.lam)
+        _backward(path, algebra, landscape, config.lam)
 
     def stock_step():
         path.coefficients.grad = None

@@ -104,10 +104,13 @@ def test_batched_evaluation_equals_a_loop_of_single_ones(name, activation):
     torch.testing.assert_close(landscape.losses(weights), losses, rtol=1e-6, atol=0)
 
 
-@pytest.mark.parametrize("name", ["lstm", "autoencoder"])
-def test_hand_written_backward_passes_match_autograd_in_float64(name):
-    """The LSTM and the autoencoder's output layer have their own backward passes."""
-    net = build_network(name)
+@pytest.mark.parametrize("name, activation", [("lstm", "softplus"), ("autoencoder", "softplus"), ("fcp", "softplus"),
+                                              ("fcp", "relu")])
+def test_own_backward_passes_match_autograd_in_float64(name, activation):
+    """FCP and the autoencoder's output layer have hand-written backward passes, and the
+    LSTM's batched form runs torch's fused kernel: all match autograd through the
+    per-vector forward."""
+    net = build_network(name, activation)
     x, y = data(9, dtype=torch.float64)
     landscape = NetworkLandscape(net, x, y, rows_per_pass=12, points_per_pass=2)
     weights = 3 * torch.stack([net.init_vector(seed) for seed in range(3)]).double()  # far from 0: saturated gates
@@ -118,12 +121,13 @@ def test_hand_written_backward_passes_match_autograd_in_float64(name):
         torch.testing.assert_close(grads[k], grad, rtol=1e-10, atol=1e-13)
 
 
-def test_autoencoder_output_blocks_cover_every_image(monkeypatch):
-    """The fused output layer walks the images in blocks; uneven blocks lose none."""
+@pytest.mark.parametrize("name, fused", [("autoencoder", "_SigmoidMSESums"), ("fcp", "_FCPCrossEntropySums")])
+def test_fused_blocks_cover_every_image(monkeypatch, name, fused):
+    """The fused passes walk the images in blocks; uneven blocks lose none."""
     from topography import models
 
-    monkeypatch.setattr(models._SigmoidMSESums, "block", 4)  # 9 images: blocks of 4, 4, 1
-    net = build_network("autoencoder")
+    monkeypatch.setattr(getattr(models, fused), "block", 4)  # 9 images: blocks of 4, 4, 1
+    net = build_network(name)
     x, y = data(9, dtype=torch.float64)
     landscape = NetworkLandscape(net, x, y, rows_per_pass=18, points_per_pass=2)
     weights = 3 * torch.stack([net.init_vector(seed) for seed in range(3)]).double()

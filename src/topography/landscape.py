@@ -27,8 +27,10 @@ from .models import FlatNetwork
 # backward pass grow with the rows, so they bound memory for any number of vectors and
 # images. The values were measured (bench/pathfinder.py and variants): passes small
 # enough for their activations to stay near the caches, but with enough images that the
-# per-vector matmuls (inner dimension: the images) run at speed.
-PASS_SHAPES = {"fcp": (48_000, 48), "autoencoder": (12_000, 12), "lenet": (1_200, 48), "lstm": (2_400, 6)}
+# per-vector matmuls (inner dimension: the images) run at speed. The LSTM goes one vector
+# at a time through torch's fused kernel (models.PermutedLSTM.forward_batched), whose
+# per-image cost doubled between 334 and 500 images a call on the 2-core machine: 256.
+PASS_SHAPES = {"fcp": (48_000, 48), "autoencoder": (12_000, 12), "lenet": (1_200, 48), "lstm": (256, 1)}
 
 
 class Landscape:

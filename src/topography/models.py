@@ -7,10 +7,12 @@ number of weight vectors without copying parameters in and out.
 
 Each module also has ``forward_batched(params, x)``: the same function at K weight
 vectors at once (every parameter with a leading K axis), written with large matmuls,
-batched matmuls, grouped convolutions and, for the LSTM and the autoencoder's output
-layer, hand-written backward passes. Path finding evaluates ~50 vectors on the same
-images at every step; this is faster than a loop over the vectors or a generic ``vmap``
-(bench/pathfinder.py measures by how much; tests check it equals the loop).
+batched matmuls, grouped convolutions and, for the autoencoder's output layer, a
+hand-written backward pass. Path finding evaluates ~50 vectors on the same images at
+every step; this is faster than a loop over the vectors or a generic ``vmap``
+(bench/pathfinder.py measures by how much; tests check it equals the loop). The LSTM is
+the exception: its ``forward_batched`` loops over the vectors with torch's fused LSTM
+kernel, which is faster than any batched form measured (see its docstring).
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ class FCP(nn.Module):
 
     def __init__(self, activation: str = "softplus"):
         super().__init__()
+        self.activation = activation
         self.act = ACTIVATIONS[activation]
         self.fc1 = nn.Linear(784, 50, bias=False)
         self.fc2 = nn.Linear(50, 50, bias=False)
@@ -47,6 +50,81 @@ class FCP(nn.Module):
         h = self.act(_shared_linear(x.reshape(-1, 784), p["fc1.weight"]))
         h = self.act(_batched_linear(h, p["fc2.weight"]))
         return _batched_linear(h, p["fc3.weight"])
+
+    def loss_sums_batched(self, p, x, y):
+        """Summed cross-entropies of the n images [K], the whole network fused with the loss."""
+        return _FCPCrossEntropySums.apply(p["fc1.weight"], p["fc2.weight"], p["fc3.weight"], x.reshape(-1, 784), y,
+                                          self.activation)
+
+
+class _FCPCrossEntropySums(torch.autograd.Function):
+    """sum_n cross_entropy(FCP_k(x_n), y_n) for K weight vectors at once -> [K], forward and
+    backward written out.
+
+    The first layer is one large matmul of the shared images by all K first-layer
+    matrices, [n, 784] x [784, K*50], and its weight gradient one more, [K*50, n] x
+    [n, 784]: nearly all of the flops, near the machine's matmul rate. Everything
+    between those two runs on ``block`` images at a time, small enough to stay in the
+    caches: the activations, the two small layers (batched matmuls), the loss, its
+    gradient and the backward pass to the first layer's pre-activations, which are
+    written straight into the [n, K*50] buffer that the weight-gradient matmul reads.
+    Autograd through the same pass keeps [K, n, 50] activations in a transposed layout
+    and walks them several times more (layout copies, softplus' backward on mixed
+    strides). As in _SigmoidMSESums the gradients are formed in the forward pass and
+    scaled by the incoming per-vector gradient in backward().
+    """
+
+    block = 128  # images per block: [128, K*50] floats, 1.2 MB at K = 48
+
+    @staticmethod
+    def forward(ctx, w1, w2, w3, x, y, activation):
+        # w1 [K, H, I], w2 [K, H, H], w3 [K, C, H], x [n, I], y [n] -> [K]
+        k, hidden, _ = w1.shape
+        n = x.shape[0]
+        with_grads = any(ctx.needs_input_grad[:3])
+        pre1 = (x @ w1.reshape(k * hidden, -1).T).view(n, k, hidden)  # [n, K, H]
+        sums = x.new_zeros(k)
+        if with_grads:
+            grad_pre1 = torch.empty_like(pre1)
+            grad_w2, grad_w3 = torch.zeros_like(w2), torch.zeros_like(w3)
+        for start in range(0, n, _FCPCrossEntropySums.block):
+            # The first layer's pre-activations [B, K, H] are contiguous: elementwise work on
+            # them runs there, and the batched matmuls read the [K, B, H] transposed views.
+            z1 = pre1[start : start + _FCPCrossEntropySums.block]
+            labels = y[start : start + _FCPCrossEntropySums.block]
+            h1 = ACTIVATIONS[activation](z1).transpose(0, 1)
+            z2 = torch.bmm(h1, w2.transpose(1, 2))
+            h2 = ACTIVATIONS[activation](z2)
+            # Classes first, [K, C, B]: the softmax then reduces over C rows of B contiguous
+            # images, vectorised along the images (over the last axis of 10 it is not).
+            logits = torch.bmm(w3, h2.transpose(1, 2))
+            log_probs = torch.log_softmax(logits, dim=1)
+            at_label = labels.view(1, 1, -1).expand(k, 1, -1)
+            picked = log_probs.gather(1, at_label)  # log p_y [K, 1, B]
+            sums -= picked.sum(dim=(1, 2))
+            if not with_grads:
+                continue
+            # d/dlogits of the summed cross-entropy: softmax - one-hot, i.e. p_y - 1 at the label.
+            grad_logits = log_probs.exp_().scatter_(1, at_label, picked.exp_().sub_(1))
+            grad_w3.baddbmm_(grad_logits, h2)
+            grad_z2 = torch.bmm(grad_logits.transpose(1, 2), w3).mul_(_slope(z2, activation))
+            grad_w2.baddbmm_(grad_z2.transpose(1, 2), h1)
+            grad_h1 = torch.bmm(grad_z2, w2)
+            torch.mul(grad_h1.transpose(0, 1), _slope(z1, activation), out=grad_pre1[start : start + len(labels)])
+        if with_grads:
+            grad_w1 = (grad_pre1.view(n, k * hidden).T @ x).view_as(w1)
+            ctx.save_for_backward(grad_w1, grad_w2, grad_w3)
+        return sums
+
+    @staticmethod
+    def backward(ctx, grad_sums):
+        scale = grad_sums.view(-1, 1, 1)
+        return *(g * scale for g in ctx.saved_tensors), None, None, None
+
+
+def _slope(z, activation):
+    """The activation's derivative at z: softplus' = sigmoid, relu' = [z > 0]."""
+    return torch.sigmoid(z) if activation == "softplus" else (z > 0).to(z.dtype)
 
 
 class LeNet(nn.Module):
@@ -106,8 +184,8 @@ class _ActPool(torch.autograd.Function):
     @staticmethod
     def forward(ctx, z, activation):
         if ctx.needs_input_grad[0]:  # the slope is needed only for gradients
-            ctx.save_for_backward(torch.sigmoid(z) if activation == "softplus" else (z > 0).to(z.dtype))
-        out = F.softplus(z) if activation == "softplus" else F.relu(z)
+            ctx.save_for_backward(_slope(z, activation))
+        out = ACTIVATIONS[activation](z)
         # The permuted view is channels-last, and so is avg_pool2d's output.
         return F.avg_pool2d(out.permute(0, 3, 1, 2), 2)
 
@@ -141,7 +219,7 @@ class Autoencoder(nn.Module):
     def forward_batched(self, p, x):
         return torch.sigmoid(_batched_linear(self._decoder_input(p, x), p["dec2.weight"]))
 
-    def loss_sums_batched(self, p, x):
+    def loss_sums_batched(self, p, x, y):
         """Summed reconstruction errors of the n images [K], the output layer fused with the loss."""
         return _SigmoidMSESums.apply(self._decoder_input(p, x), p["dec2.weight"], x.reshape(-1, 784))
 
@@ -235,11 +313,26 @@ class PermutedLSTM(nn.Module):
         return self.fc(h)
 
     def forward_batched(self, p, x):
+        """One vector at a time, by torch's fused LSTM kernel (nn.LSTM's; oneDNN on the CPU).
+
+        Here, unlike for the other networks, batching over vectors gains nothing: each
+        vector has its own recurrent weights, so K vectors cannot share a matmul larger
+        than one vector's, and a batched cell written from torch ops spends as long again
+        on its ~25 small elementwise ops per step. The fused kernel does the whole
+        recurrence, forward and backward, in one call per vector; the landscape feeds it a
+        few hundred images at a time (``landscape.PASS_SHAPES``), which keeps its
+        per-step state in the caches (bench/pathfinder.py measures it against both).
+        """
         n = x.shape[0]
-        # Time-major [28, n, 28], so that each step's inputs are one contiguous block.
-        seq = x.reshape(n, 784)[:, self.permutation].reshape(n, 28, 28).transpose(0, 1).contiguous()
-        h = _BatchedLSTM.apply(seq, p["weight_ih"], p["weight_hh"], p["bias_ih"] + p["bias_hh"])
-        return _batched_linear(h, p["fc.weight"])
+        seq = x.reshape(n, 784)[:, self.permutation].reshape(n, 28, 28)
+        zeros = seq.new_zeros(1, n, self.hidden)
+        # train=False skips the kernel's workspace for the backward pass: only when none follows.
+        train = torch.is_grad_enabled()
+        outputs = []
+        for w_ih, w_hh, b_ih, b_hh, w_fc in zip(p["weight_ih"], p["weight_hh"], p["bias_ih"], p["bias_hh"], p["fc.weight"]):
+            _, h, _ = torch.lstm(seq, (zeros, zeros), [w_ih, w_hh, b_ih, b_hh], True, 1, 0.0, train, False, True)
+            outputs.append(h[0] @ w_fc.T)
+        return torch.stack(outputs)
 
 
 def _lstm_cell(gates, c):
@@ -247,86 +340,6 @@ def _lstm_cell(gates, c):
     i, f, g, o = gates.chunk(4, dim=-1)
     c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
     return torch.sigmoid(o) * torch.tanh(c), c
-
-
-class _BatchedLSTM(torch.autograd.Function):
-    """K LSTMs (one per weight vector) over the same input sequence -> last hidden states.
-
-    Forward and backward (backpropagation through time) are written out by hand on
-    preallocated [T, K, n, .] buffers, updated in place: autograd's version of the same
-    loop spends most of its time on the bookkeeping of ~40 small ops per step (splits,
-    concatenations, layout copies), several times the arithmetic. Each step's input,
-    a constant 1 (for the bias) and the previous hidden state sit side by side in one
-    buffer row, so one bmm per step gives all gate pre-activations and one bmm per step
-    all weight gradients. tanh is computed as 2 sigmoid(2z) - 1, several times faster
-    than torch.tanh on CPU. The backward pass overwrites the forward's buffers, so it
-    can run only once (no retain_graph).
-    """
-
-    @staticmethod
-    def forward(ctx, seq, weight_ih, weight_hh, bias):
-        # seq [T, n, I] (shared by all K); weight_ih [K, 4H, I]; weight_hh [K, 4H, H]; bias [K, 4H]
-        steps, n, inputs = seq.shape
-        k, gates, hidden = weight_hh.shape
-        weights = torch.cat([weight_ih, bias.unsqueeze(2), weight_hh], dim=2)  # [K, 4H, I + 1 + H]
-        # The cell gate's rows doubled: then one in-place sigmoid per step serves all
-        # four gates, the cell gate's tanh being 2 sigmoid(2z) - 1.
-        double = seq.new_ones(gates, 1)
-        double[2 * hidden : 3 * hidden] = 2
-        doubled = (weights * double).transpose(1, 2)
-        rows = seq.new_zeros(steps, k, n, inputs + 1 + hidden)  # [x_t, 1, h_{t-1}]; h_{-1} = 0
-        rows[..., :inputs] = seq.unsqueeze(1)
-        rows[..., inputs] = 1
-        acts = seq.new_empty(steps, k, n, gates)
-        cells, tanh_cells = seq.new_empty(steps, k, n, hidden), seq.new_empty(steps, k, n, hidden)
-        h_last = seq.new_empty(k, n, hidden)
-        for t in range(steps):
-            a = torch.bmm(rows[t], doubled, out=acts[t]).sigmoid_()
-            i, f, g, o = a.split(hidden, dim=-1)
-            g.mul_(2).sub_(1)
-            if t:
-                torch.mul(f, cells[t - 1], out=cells[t]).addcmul_(i, g)
-            else:
-                torch.mul(i, g, out=cells[t])  # c_{-1} = 0
-            _tanh(cells[t], out=tanh_cells[t])
-            torch.mul(o, tanh_cells[t], out=rows[t + 1, ..., inputs + 1 :] if t + 1 < steps else h_last)
-        ctx.save_for_backward(weights, rows, acts, cells, tanh_cells)
-        return h_last
-
-    @staticmethod
-    def backward(ctx, grad_h):
-        weights, rows, acts, cells, tanh_cells = ctx.saved_tensors
-        steps, k, n, gates = acts.shape
-        hidden, inputs = gates // 4, weights.shape[2] - gates // 4 - 1
-        weight_hh = weights[..., inputs + 1 :]
-        grad = torch.zeros_like(weights)
-        dh, dc = grad_h.contiguous(), torch.zeros_like(grad_h)
-        one = acts.new_ones(())
-        for t in reversed(range(steps)):
-            a = acts[t]
-            i, f, g, o = a.split(hidden, dim=-1)
-            tc = tanh_cells[t]
-            dc.addcmul_(dh * o, torch.addcmul(one, tc, tc, value=-1))  # via h_t = o tanh(c_t)
-            d_i, d_g, d_o = dc * g, dc * i, dh * tc
-            d_f = dc * cells[t - 1] if t else None
-            dc.mul_(f)  # now the gradient reaching c_{t-1}
-            # Overwrite the activations with the gradients of the gate pre-activations:
-            # sigmoid' = s (1 - s), tanh' = 1 - g^2.
-            for s, d in ((i, d_i), (f, d_f), (o, d_o)):
-                if d is None:
-                    s.zero_()  # the forget gate at t = 0 multiplies c_{-1} = 0
-                else:
-                    s.addcmul_(s, s, value=-1).mul_(d)
-            torch.addcmul(d_g, d_g, g.mul_(g), value=-1, out=g)
-            grad.baddbmm_(a.transpose(1, 2), rows[t])
-            if t:
-                dh = torch.bmm(a, weight_hh)
-        return None, grad[..., :inputs], grad[..., inputs + 1 :], grad[..., inputs]
-
-
-def _tanh(x, out):
-    """tanh(x) = 2 sigmoid(2x) - 1, written into ``out``."""
-    return torch.mul(x, 2, out=out).sigmoid_().mul_(2).sub_(1)
 
 
 def _shared_linear(x, weight):
@@ -425,7 +438,7 @@ class FlatNetwork:
         axis: what a landscape adds up, by the module's fused form where it has one."""
         fused = getattr(self.module, "loss_sums_batched", None)
         if fused is not None:
-            return fused(params, x)
+            return fused(params, x, y)
         return self.params_sample_losses(params, x, y).sum(dim=1)
 
     def losses_from_outputs(self, out, x, y):
