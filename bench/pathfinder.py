@@ -157,6 +157,10 @@ def measure(network: str, n_images: int, points: int, steps: int, rounds: int = 
         path.coefficients.grad = None
         stock_backward_objective(path, times, stock, config.lam)
 
+    # Each step once untimed: the first stock step allocates its autograd temporaries afresh
+    # and once took 4-6 times a later one, which would favour the package in round 0.
+    package_step()
+    stock_step()
     batched, loops, matmuls, package_steps, stock_steps = [], [], [], [], []
     for r in range(rounds):
         batched.append(timed(lambda: landscape.losses_and_grads(inner)))

@@ -22,6 +22,13 @@ back, 3 rounds:
 - stock s, vs stock: the same points by a loop over torch's stock modules
   (bench/stock_loop.py; nn.LSTM's fused oneDNN kernel for the LSTM), and stock s / floor s:
   the most a batched evaluation could gain over that baseline.
+
+For the LSTM, vs stock came out below 1 on the 2-core development machine (floor 0.86 s,
+stock 0.73 s at 1,000 images; the floor was at least 0.85 s for every pass shape from 1 x
+1,000 to 48 x 50 vectors x images): no batched form built from these primitives can beat
+nn.LSTM's fused kernel there. That is why topography evaluates the LSTM one vector at a
+time with that kernel (models.PermutedLSTM.forward_batched); the "LSTM" row here times the
+batched form it no longer uses, as the measurement behind that choice.
 """
 
 from __future__ import annotations

@@ -113,7 +113,7 @@ def _network_matvec(landscape: NetworkLandscape, w: torch.Tensor, images: int) -
         vectors = vectors.to(w)
         total = torch.zeros_like(vectors)
         for x, y in landscape.chunks(images):
-            # The per-vector forward (functional_call on the module): the batched forms
+            # The per-vector forward (functional_call on the module): most batched forms
             # of models.py have hand-written backward passes, which cannot be
             # differentiated a second time.
             total += _products(lambda u, x=x, y=y: net.sample_losses(u, x, y).sum(), w, vectors)
