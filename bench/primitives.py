@@ -1,22 +1,25 @@
-"""How fast could the batched path evaluation of LeNet and the LSTM be on this machine?
+"""How fast could a batched path evaluation of each network be on this machine?
 
     python bench/primitives.py                  # default data size, M = 50, 2 threads
 
-The batched evaluation of M - 2 path points (see topography/models.py) is built from
+A batched evaluation of M - 2 path points (see topography/models.py) is built from
 matmuls and convolutions that it cannot do without: every multiply-add of the network's
-forward and backward pass, at the shapes that batching over points gives. Batching
-over points does not make these shapes larger than the plain loop's (each point has its
-own weights; the loop already takes all images of a point at once), so their speed is
-what limits the batched evaluation. This script times only those primitives, each in
-the fastest form we know (for the LSTM: the input projection and the weight gradients
-as single large matmuls, which topography does not even do), plus the one evaluation
-of each unit's nonlinearity that the forward pass needs and the one that its
-derivative needs (softplus and sigmoid for LeNet, sigmoids for the LSTM's gates and
-tanh), summed over one evaluation, and the plain loop over the same points, back to
-back, 3 rounds:
+forward and backward pass, at the shapes that batching over points gives (for FCP and
+the autoencoder, whose first layer sees the same images for every point, that layer and
+its weight gradient are one large matmul each; their later layers, LeNet's and the
+LSTM's keep each point's own shapes: batching over points does not make those larger
+than the plain loop's). This script times only those primitives, each in the fastest
+form we know (for the LSTM: the input projection and the weight gradients as single
+large matmuls), plus the one evaluation of each unit's nonlinearity that the forward
+pass needs and the one that its derivative needs (softplus and sigmoid for FCP, LeNet
+and the autoencoder, whose output sigmoid counts once more; sigmoids for the LSTM's
+gates and tanh), summed over one evaluation at the landscape's pass shapes, and the
+plain loop over the same points, back to back, 3 rounds:
 
 - floor s: the time of that work alone, with no pooling, loss, bookkeeping or memory
-  traffic between the pieces: an evaluation built on these primitives cannot be faster;
+  traffic between the pieces: an evaluation that runs these primitives one after another
+  cannot be faster (one that fuses them so that their data stay in the caches, as FCP's
+  blocks of images do, can beat it: FCP's package step measured below its floor);
 - loop s: the plain loop (bench/pathfinder.py's "loop s");
 - max speedup: loop s / floor s, the most any such evaluation could gain over the loop;
 - stock s, vs stock: the same points by a loop over torch's stock modules
@@ -27,8 +30,9 @@ For the LSTM, vs stock came out below 1 on the 2-core development machine (floor
 stock 0.73 s at 1,000 images; the floor was at least 0.85 s for every pass shape from 1 x
 1,000 to 48 x 50 vectors x images): no batched form built from these primitives can beat
 nn.LSTM's fused kernel there. That is why topography evaluates the LSTM one vector at a
-time with that kernel (models.PermutedLSTM.forward_batched); the "LSTM" row here times the
-batched form it no longer uses, as the measurement behind that choice.
+time with that kernel (models.PermutedLSTM.forward_batched); the "lstm" row here times the
+primitives of the batched form it no longer uses (at the landscape's passes, now one vector
+and 256 images), as the measurement behind that choice.
 """
 
 from __future__ import annotations
@@ -123,7 +127,42 @@ def lstm_primitives(k: int, n: int, steps: int = 28, hidden: int = 48, inputs: i
     return run
 
 
-PRIMITIVES = {"lenet": lenet_primitives, "lstm": lstm_primitives}
+def dense_primitives(k: int, n: int, widths: tuple[int, ...], output_sigmoid: bool):
+    """A bias-free fully connected network (FCP: 784-50-50-10; the autoencoder:
+    784-32-32-32-784) for k vectors on n images: the first layer on the shared images
+    and its weight gradient as single large matmuls, each later layer's three batched
+    matmuls, and the activation and its derivative (softplus, sigmoid) once per hidden
+    unit; the autoencoder's output sigmoid once more."""
+    first, hidden = widths[0], widths[1:-1]
+    x = torch.randn(n, first)
+    w1 = torch.randn(k * widths[1], first)
+    grad1 = torch.randn(n, k * widths[1])
+    layers = [(torch.randn(k, n, i), torch.randn(k, o, i), torch.randn(k, n, o)) for i, o in zip(widths[1:], widths[2:])]
+    units = [torch.randn(k, n, width) for width in hidden]
+    output = torch.randn(k, n, widths[-1])
+
+    def run():
+        x @ w1.T  # the first layer, all vectors at once
+        grad1.T @ x  # its weight gradient (its input gradient is not needed)
+        for h, w, g in layers:
+            torch.bmm(h, w.transpose(1, 2))
+            torch.bmm(g, w)
+            torch.bmm(g.transpose(1, 2), h)
+        for z in units:
+            F.softplus(z)
+            torch.sigmoid(z)
+        if output_sigmoid:
+            torch.sigmoid(output)
+
+    return run
+
+
+PRIMITIVES = {
+    "fcp": lambda k, n: dense_primitives(k, n, (784, 50, 50, 10), output_sigmoid=False),
+    "lenet": lenet_primitives,
+    "autoencoder": lambda k, n: dense_primitives(k, n, (784, 32, 32, 32, 784), output_sigmoid=True),
+    "lstm": lstm_primitives,
+}
 
 
 def measure(network: str, n_images: int, points: int, rounds: int) -> dict:

@@ -58,7 +58,7 @@ def test_primitive_floor_benchmark_runs(tmp_path):
     stdout = run("bench/primitives.py", "--n-images", "20", "--points", "4", "--rounds", "1",
                  "--json", str(out))
     rows = json.loads(out.read_text())
-    assert [r["network"] for r in rows] == ["lenet", "lstm"]
+    assert [r["network"] for r in rows] == ["fcp", "lenet", "autoencoder", "lstm"]
     for row in rows:
         assert row["floor_seconds"] > 0 and row["loop_seconds"] > 0 and row["max_speedup"] > 0
         assert row["stock_seconds"] > 0 and row["max_speedup_vs_stock"] > 0
