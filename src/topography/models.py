@@ -7,12 +7,13 @@ number of weight vectors without copying parameters in and out.
 
 Each module also has ``forward_batched(params, x)``: the same function at K weight
 vectors at once (every parameter with a leading K axis), written with large matmuls,
-batched matmuls, grouped convolutions and, for the autoencoder's output layer, a
-hand-written backward pass. Path finding evaluates ~50 vectors on the same images at
-every step; this is faster than a loop over the vectors or a generic ``vmap``
-(bench/pathfinder.py measures by how much; tests check it equals the loop). The LSTM is
-the exception: its ``forward_batched`` loops over the vectors with torch's fused LSTM
-kernel, which is faster than any batched form measured (see its docstring).
+batched matmuls, grouped convolutions and, for FCP's whole pass, LeNet's activation and
+pooling and the autoencoder's output layer, hand-written backward passes. Path finding
+evaluates ~50 vectors on the same images at every step; this is faster than a loop over
+the vectors or a generic ``vmap`` (bench/pathfinder.py measures by how much; tests check
+it equals the loop). The LSTM is the exception: its ``forward_batched`` loops over the
+vectors with torch's fused LSTM kernel, which is faster than any batched form measured
+(see its docstring).
 """
 
 from __future__ import annotations
