@@ -70,6 +70,22 @@ def pass_shapes(landscape: NetworkLandscape, points: int):
             yield k, len(xc)
 
 
+def batched_layers(layers) -> None:
+    """Each (input h [k, n, i], weights w [k, o, i], output gradient g [k, n, o]): the
+    layer's forward, its input gradient and its weight gradient as batched matmuls."""
+    for h, w, g in layers:
+        torch.bmm(h, w.transpose(1, 2))
+        torch.bmm(g, w)
+        torch.bmm(g.transpose(1, 2), h)
+
+
+def activations(units) -> None:
+    """Each hidden unit's softplus (the activation) and sigmoid (its derivative)."""
+    for z in units:
+        F.softplus(z)
+        torch.sigmoid(z)
+
+
 def lenet_primitives(k: int, n: int):
     """LeNet's matmuls and convolutions for k vectors on n images (forward and backward)."""
     patches = torch.randn(n * 784, 25)
@@ -87,13 +103,8 @@ def lenet_primitives(k: int, n: int):
         F.conv2d(x2, w2, b2, groups=k)  # conv2, one group per vector
         torch.ops.aten.convolution_backward(grad2, x2, w2, [k * 16], [1, 1], [0, 0], [1, 1], False,
                                             [0, 0], k, [True, True, False])
-        for h, w, g in fc:
-            torch.bmm(h, w.transpose(1, 2))
-            torch.bmm(g, w)
-            torch.bmm(g.transpose(1, 2), h)
-        for z in units:
-            F.softplus(z)  # the activation
-            torch.sigmoid(z)  # its derivative
+        batched_layers(fc)
+        activations(units)
 
     return run
 
@@ -144,13 +155,8 @@ def dense_primitives(k: int, n: int, widths: tuple[int, ...], output_sigmoid: bo
     def run():
         x @ w1.T  # the first layer, all vectors at once
         grad1.T @ x  # its weight gradient (its input gradient is not needed)
-        for h, w, g in layers:
-            torch.bmm(h, w.transpose(1, 2))
-            torch.bmm(g, w)
-            torch.bmm(g.transpose(1, 2), h)
-        for z in units:
-            F.softplus(z)
-            torch.sigmoid(z)
+        batched_layers(layers)
+        activations(units)
         if output_sigmoid:
             torch.sigmoid(output)
 
