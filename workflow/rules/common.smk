@@ -4,10 +4,17 @@ import sys
 from pathlib import Path
 
 # The package lives in src/; jobs find it through PYTHONPATH (inherited by local, cluster
-# and conda jobs alike), so the workflow runs without installing it.
+# and conda jobs alike), so the workflow runs without installing it. It is set here, so the
+# user need not export it; envvars declares it, so that Snakemake also hands its value to
+# executors whose jobs do not inherit this environment.
 SRC = str(Path(workflow.basedir) / "src")
 sys.path.insert(0, SRC)
 os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (SRC, os.environ.get("PYTHONPATH")) if p)
+
+
+envvars:
+    "PYTHONPATH",
+
 
 from topography import design  # noqa: E402
 from topography.config import run_settings, validate_config  # noqa: E402
