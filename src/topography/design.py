@@ -92,6 +92,8 @@ BEZIER = "results/bezier/{network}/{landscape}.json"
 TABLE = "results/tables/{name}.csv"
 FIGURE = "results/figures/{name}.{ext}"
 GEOMETRY_KINDS = ("weight_stats", "distances", "projections", "separation")
+# The tables of results/tables/ that the claims rule reads, by their names in the report.
+CLAIM_TABLES = ("barriers", "distances", "projections", "curvature", "bezier")
 
 
 def sidecar(path) -> Path:

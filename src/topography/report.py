@@ -11,6 +11,7 @@ section of the report says so.
 from __future__ import annotations
 
 import base64
+import html
 import io
 import json
 import platform
@@ -25,7 +26,8 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from .io import read_table as read_checked_table, write_text
+from .design import CLAIM_TABLES
+from .io import read_table as read_checked_table, write_csv, write_text
 from .provenance import config_hash
 from .runtime import Job
 from .sets import load_set
@@ -34,7 +36,7 @@ PAPER_VALUES = Path(__file__).with_name("paper_values.yaml")
 # The nbconvert template that drops the lab template's CDN scripts (MathJax, require.js,
 # mermaid, widgets): the report needs none of them and must read offline.
 TEMPLATE = "offline"
-NOT_RECORDED = "not yet recorded"
+NOT_RECORDED = "not in the paper"
 
 
 # --- reading what the workflow wrote
@@ -54,20 +56,71 @@ def read_tables(paths) -> pd.DataFrame | None:
     return pd.concat(frames, ignore_index=True) if frames else None
 
 
-def set_moments(set_paths: Mapping[str, Mapping[str, str]]) -> pd.DataFrame | None:
-    """Per vector of every solution set, the mean and the mean square of its components:
-    enough to resample the spread (std of all components) of a set over its vectors.
-    ``set_paths``: network -> set name -> file. Columns: network, set, index, mean, mean_sq."""
-    rows = []
+def set_summaries(set_paths: Mapping[str, Mapping[str, str]]) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
+    """(moments, grams) of every solution set, read once. ``set_paths``: network -> set name
+    -> file (absent files are skipped).
+
+    moments: per vector, the mean and the mean square of its components (network, set,
+    index, mean, mean_sq): enough to resample the spread of a set over its vectors.
+    grams: per network, the Gram matrix w_k . w_l (float64) of all its sets' vectors, one row
+    per vector (network, set, index) and one column per vector named ``"{set}/{index}"``:
+    enough for distances to any origin built from the vectors, so that the distance test can
+    recompute the common origin under every relabelling."""
+    moment_rows, gram_frames = [], []
     for network, sets in (set_paths or {}).items():
+        names, blocks = [], []
         for name, path in sets.items():
             if not Path(path).exists():
                 continue
             weights, _ = load_set(path, network=network, set_name=name)
             weights = weights.astype(np.float64)
+            blocks.append(weights)
             for index, vector in enumerate(weights):
-                rows.append(dict(network=network, set=name, index=index, mean=vector.mean(), mean_sq=(vector**2).mean()))
-    return pd.DataFrame(rows) if rows else None
+                names.append((name, index))
+                moment_rows.append(dict(network=network, set=name, index=index, mean=vector.mean(),
+                                        mean_sq=(vector**2).mean()))
+        if blocks:
+            stacked = np.concatenate(blocks)
+            gram = pd.DataFrame(stacked @ stacked.T, columns=[f"{s}/{i}" for s, i in names])
+            gram.insert(0, "index", [i for _, i in names])
+            gram.insert(0, "set", [s for s, _ in names])
+            gram.insert(0, "network", network)
+            gram_frames.append(gram)
+    moments = pd.DataFrame(moment_rows) if moment_rows else None
+    grams = pd.concat(gram_frames, ignore_index=True) if gram_frames else None
+    return moments, grams
+
+
+def set_moments(set_paths: Mapping[str, Mapping[str, str]]) -> pd.DataFrame | None:
+    """The per-vector moments of :func:`set_summaries` alone."""
+    return set_summaries(set_paths)[0]
+
+
+# --- the claims as data
+
+
+def claim_inputs(tables: Mapping[str, str], runs, histories, set_paths) -> dict:
+    """The tables :func:`topography.claims.evaluate_claims` reads, from the workflow's files:
+    ``tables`` (name -> CSV; absent names are tables this config does not produce), every
+    network's runs.csv, every run's history.csv, and the set files."""
+    moments, grams = set_summaries(set_paths)
+    inputs = {name: read_table(tables.get(name)) for name in CLAIM_TABLES}
+    return dict(inputs, runs=read_tables(runs), histories=read_tables(histories), moments=moments, grams=grams)
+
+
+def claims_job(job: Job) -> None:
+    """The ``claims`` rule: every claim's verdict per network (output claims) and every
+    tested part (output parts), as tidy CSVs the report and other tools read. input: the
+    tables named in CLAIM_TABLES (those this config produces), runs, histories; params:
+    networks, sets (network -> set -> file), thresholds (the config's ``report:``)."""
+    from .claims import Thresholds, evaluate_claims
+
+    thresholds = Thresholds.from_config(job.params["thresholds"])
+    tables = {name: job.input[name] for name in CLAIM_TABLES if name in job.input}
+    inputs = claim_inputs(tables, job.input["runs"], job.input["histories"], job.params["sets"])
+    summary, details = evaluate_claims(inputs, list(job.params["networks"]), thresholds)
+    write_csv(job.output["claims"], summary)
+    write_csv(job.output["parts"], details)
 
 
 def stop_reasons(runs: pd.DataFrame | None) -> pd.DataFrame | None:
@@ -89,43 +142,84 @@ def _paper(value):
     return NOT_RECORDED if value is None else value
 
 
+def _ratio(ours, theirs):
+    """Ours over the paper's, where both are numbers (NaN otherwise)."""
+    try:
+        return float(ours) / float(theirs)
+    except (TypeError, ValueError, ZeroDivisionError):
+        return float("nan")
+
+
 def table_one_beside_paper(table1: pd.DataFrame, paper: dict) -> pd.DataFrame:
-    """Table I as measured, with the paper's means (where recorded), its training-loss
-    range for the row, and its parameter count."""
+    """Table I as measured (means over the selected runs), with the paper's means, the ratio
+    ours / paper's, and the paper's parameter count. The paper's means are over 48 runs on
+    60,000 images: a ratio says how far this run's scale is from it, not whether it is right."""
     means = paper["table1"]["means"]
     out = table1.copy()
     for column in ("train_loss", "test_loss"):
-        out[f"paper_{column}"] = [
-            _paper(means.get(n, {}).get(o, {}).get(column)) for n, o in zip(out["network"], out["optimizer"])
-        ]
-    out["paper_train_loss_range"] = [_train_range(paper, n, o) for n, o in zip(out["network"], out["optimizer"])]
+        theirs = [means.get(n, {}).get(o, {}).get(column) for n, o in zip(out["network"], out["optimizer"])]
+        out[f"paper_{column}"] = [_paper(v) for v in theirs]
+        if f"{column}_mean" in out.columns:
+            out[f"{column}_ratio"] = [_ratio(ours, v) for ours, v in zip(out[f"{column}_mean"], theirs)]
     out["paper_n_params"] = [_paper(paper["n_params"]["values"].get(n)) for n in out["network"]]
     return out
 
 
-def _train_range(paper: dict, network: str, optimizer: str) -> str:
-    for entry in paper["table1"]["train_loss_ranges"]:
-        if entry["optimizer"] == optimizer and (entry["networks"] is None or network in entry["networks"]):
-            low, high = entry["range"]
-            scope = "" if entry["networks"] is not None else " (rows not specified)"
-            return f"{low:g} to {high:g}{scope}"
-    return NOT_RECORDED
-
-
 def weight_stats_beside_paper(stats: pd.DataFrame, paper: dict) -> pd.DataFrame:
+    """Table S1 as measured, the paper's mean and std of each set, and the std ratio."""
     values = paper["tableS1"]["values"]
     out = stats.copy()
     for column in ("mean", "std"):
-        out[f"paper_{column}"] = [
-            _paper(values.get(n, {}).get(s, {}).get(column)) for n, s in zip(out["network"], out["set"])
-        ]
+        theirs = [values.get(n, {}).get(s, {}).get(column) for n, s in zip(out["network"], out["set"])]
+        out[f"paper_{column}"] = [_paper(v) for v in theirs]
+        if column == "std":
+            out["std_ratio"] = [_ratio(ours, v) for ours, v in zip(out["std"], theirs)]
     return out
 
 
 def toy_heights_beside_paper(heights: pd.DataFrame, paper: dict) -> pd.DataFrame:
     out = heights.copy()
-    out["paper_height"] = [_paper(paper["toy_heights"]["values"].get(p)) for p in out["path"]]
+    theirs = [paper["toy_heights"]["values"].get(p) for p in out["path"]]
+    out["paper_height"] = [_paper(v) for v in theirs]
+    out["height_ratio"] = [_ratio(ours, v) for ours, v in zip(out["height"], theirs)]
     return out
+
+
+# --- the claims on the report's first screen
+
+
+def claims_matrix_html(summary: pd.DataFrame, network_labels: Mapping[str, str] | None = None) -> str:
+    """The claims by network as one HTML table: a row per claim (the paper's finding number
+    and statement), a column per network, each cell its verdict coloured, its effect, and
+    what the paper expects there. ``summary`` is claims.csv."""
+    from .claims import VERDICT_COLOURS
+
+    labels = dict(network_labels or {})
+    networks = list(dict.fromkeys(summary["network"]))
+    claims_ = list(dict.fromkeys(summary["claim"]))
+    cells = summary.set_index(["claim", "network"])
+    head = "".join(f"<th>{html.escape(labels.get(n, n))}</th>" for n in networks)
+    rows = []
+    for claim_id in claims_:
+        first = cells.loc[claim_id].iloc[0]
+        finding = int(first["finding"]) if pd.notna(first["finding"]) and int(first["finding"]) else None
+        name = f"{finding}. " if finding else "beyond the paper: "
+        row = [f'<th style="text-align:left">{html.escape(name + str(first["statement"]))}</th>']
+        for network in networks:
+            if (claim_id, network) not in cells.index:
+                row.append("<td></td>")
+                continue
+            cell = cells.loc[(claim_id, network)]
+            verdict = str(cell["verdict"])
+            effect = "" if pd.isna(cell["effect"]) else str(cell["effect"])
+            row.append(
+                f'<td style="background-color:{VERDICT_COLOURS.get(verdict, "")}" title="{html.escape(str(cell["why"]))}">'
+                f"<b>{html.escape(verdict)}</b><br><small>effect {html.escape(effect)}</small><br>"
+                f"<small>paper: {html.escape(str(cell['expected']))}</small></td>"
+            )
+        rows.append("<tr>" + "".join(row) + "</tr>")
+    return (f'<table class="claims-matrix"><thead><tr><th>claim</th>{head}</tr></thead>'
+            f'<tbody>{"".join(rows)}</tbody></table>')
 
 
 # --- provenance and display

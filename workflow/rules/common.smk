@@ -267,6 +267,11 @@ def report_tables():
     return tables
 
 
+def claim_tables():
+    """The tables of results/tables/ the claims read (design.CLAIM_TABLES) that this config produces."""
+    return {name: path for name, path in report_tables().items() if name in design.CLAIM_TABLES}
+
+
 def report_figures(optional=False):
     """The PNGs of this config's figures (and, with ``optional``, those embedded if present)."""
     figures = ["results/figures/fig2_loss_curves.png", "results/figures/fig3_toy_paths.png"]

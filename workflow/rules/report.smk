@@ -2,9 +2,39 @@
 # (report_tables, report_figures), rendered by nbconvert into one self-contained HTML file.
 
 
+rule claims:
+    input:
+        **claim_tables(),
+        runs=expand("results/sets/{network}/runs.csv", network=NETWORKS),
+        histories=train_outputs(),
+        sets=with_sidecars(*(set_file(n, s) for n in NETWORKS for s in SETS)),
+        code=code("claims"),
+    output:
+        claims=report("results/tables/claims.csv", caption="../report/claims_table.rst", category="Tables"),
+        parts="results/tables/claim_parts.csv",
+    log:
+        "logs/claims.log",
+    benchmark:
+        "benchmarks/claims.tsv"
+    conda:
+        REPORT_ENV
+    threads: 1
+    resources:
+        mem_mb=lambda wildcards, attempt: 4000 * attempt,
+        runtime=lambda wildcards, attempt: 30 * attempt,
+    params:
+        networks=NETWORKS,
+        sets={n: {s: set_file(n, s) for s in SETS} for n in NETWORKS},
+        thresholds=config.get("report", {}),
+    script:
+        "../../scripts/claims.py"
+
+
 rule report:
     input:
         **report_tables(),
+        claims="results/tables/claims.csv",
+        claim_parts="results/tables/claim_parts.csv",
         figures=report_figures(),
         runs=expand("results/sets/{network}/runs.csv", network=NETWORKS),
         sets=with_sidecars(*(set_file(n, s) for n in NETWORKS for s in SETS)),
@@ -30,6 +60,8 @@ rule report:
         parameters=dict(
             paths=dict(
                 report_tables(),
+                claims="results/tables/claims.csv",
+                claim_parts="results/tables/claim_parts.csv",
                 runs=expand("results/sets/{network}/runs.csv", network=NETWORKS),
                 sets={n: {s: set_file(n, s) for s in SETS} for n in NETWORKS},
                 figures={Path(f).stem: f for f in report_figures(optional=True)},
