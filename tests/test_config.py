@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from topography.config import ConfigError, load_config, run_settings, validate_config
+from topography.config import ConfigError, check_device, load_config, run_settings, validate_config
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -79,3 +79,27 @@ def test_a_number_that_yaml_reads_as_a_string_gets_the_yaml_hint(tmp_path):
     assert config["train"]["sgd"]["lr"] == "1e-3"
     with pytest.raises(ConfigError, match=r"train.sgd.lr: '1e-3' is a string.*write 1.0e-3"):
         validate_config(config)
+
+
+def test_one_optimizer_is_refused_naming_the_key():
+    config = load_config(Path("config.yaml"))
+    config["optimizers"] = ["sgd"]
+    with pytest.raises(ConfigError, match="optimizers: .* list both"):
+        validate_config(config)
+
+
+def test_a_seed_beyond_what_scikit_learn_takes_is_refused():
+    config = load_config(Path("config.yaml"))
+    config["seed"] = 2**32
+    with pytest.raises(ConfigError, match="seed: 4294967296 is greater than the maximum"):
+        validate_config(config)
+
+
+def test_cuda_is_refused_where_jobs_run_locally_on_a_machine_without_a_gpu(tmp_path):
+    config = load_config(Path("config.yaml"))
+    config["device"] = "cuda"
+    with pytest.raises(ConfigError, match="device: 'cuda'"):
+        check_device(config, local=True, device_files=[str(tmp_path / "nvidia0")])
+    check_device(config, local=False, device_files=[str(tmp_path / "nvidia0")])  # a cluster's nodes decide
+    (tmp_path / "nvidia0").touch()
+    check_device(config, local=True, device_files=[str(tmp_path / "nvidia0")])

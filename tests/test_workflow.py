@@ -102,6 +102,8 @@ def test_changing_one_optimizer_setting_replans_only_its_runs(finished, tmp_path
         ({"train": {"seeds": -3}}, "train.seeds", "minimum"),
         ({"train": {"sgd": {"lr": 0}}}, "train.sgd.lr", "minimum"),
         ({"device": "tpu"}, "device", "auto, cpu, cuda"),
+        ({"seed": 2**40}, "seed", "maximum of 4294967295"),  # scikit-learn's split took it, and crashed
+        ({"optimizers": ["sgd"]}, "optimizers", "list both"),  # geometry crashed after 8 jobs
     ],
 )
 def test_a_bad_config_is_rejected_before_any_job_naming_the_key(tmp_path, override, key, allowed):

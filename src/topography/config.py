@@ -7,7 +7,7 @@ from pathlib import Path
 import jsonschema
 import yaml
 
-from .design import EMBEDDED_IMAGES
+from .design import EMBEDDED_IMAGES, OPTIMIZERS
 
 SCHEMA = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "config.schema.yaml"
 
@@ -88,6 +88,22 @@ def validate_config(config: dict, schema_path: str | Path = SCHEMA) -> None:
     _check_consistency(config)
 
 
+# Where an NVIDIA driver shows its GPUs, without importing torch (planning must stay light):
+# the device nodes on Linux, /dev/dxg under WSL.
+GPU_DEVICE_FILES = ("/dev/nvidia0", "/dev/dxg")
+
+
+def check_device(config: dict, local: bool, device_files=GPU_DEVICE_FILES) -> None:
+    """``device: cuda`` with jobs run on this machine (``local``) that shows no GPU: refused
+    while the DAG is built, before Snakemake deletes any output it would redo. On a cluster
+    (a non-local executor) the jobs' nodes decide, and the job itself checks again."""
+    if config["device"] == "cuda" and local and not any(Path(f).exists() for f in device_files):
+        raise ConfigError(
+            f"device: 'cuda' but this machine shows no GPU (none of {', '.join(device_files)} exists) and the "
+            "jobs run here; use device: auto (the GPU where there is one) or cpu, or run with a cluster profile"
+        )
+
+
 def run_settings(config: dict, network: str, optimizer: str) -> dict:
     """The settings one training run gets: the optimizer's section, with SGD's ``epochs``
     resolved to this network's count where it is given per network (the networks converge
@@ -100,6 +116,12 @@ def run_settings(config: dict, network: str, optimizer: str) -> dict:
 
 def _check_consistency(config: dict) -> None:
     """Rules that span several keys, which a schema cannot express."""
+    if sorted(config["optimizers"]) != sorted(OPTIMIZERS):
+        raise ConfigError(
+            f"optimizers: {config['optimizers']} names {len(config['optimizers'])} optimizer(s); the study compares "
+            f"the solution sets of both ({', '.join(OPTIMIZERS)}): every geometric comparison and claim needs "
+            "the two, so list both"
+        )
     data = config["data"]
     if data["source"] == "embedded":
         for key in ("n_train", "n_test"):

@@ -17,12 +17,13 @@ envvars:
 
 
 from topography import design  # noqa: E402
-from topography.config import run_settings, validate_config  # noqa: E402
+from topography.config import check_device, run_settings, validate_config  # noqa: E402
 from topography.imports import code_files  # noqa: E402
 from topography.mnist_files import IDX_FILES, check_idx_files, checksums  # noqa: E402
 
 # Before any job: a bad value stops here with the key and what is allowed.
 validate_config(config)
+check_device(config, local=workflow.local_exec)
 
 NETWORKS = config["networks"]
 OPTIMIZERS = config["optimizers"]
@@ -41,13 +42,23 @@ wildcard_constraints:
     set="|".join(SETS),
 
 
+# The workflow's own files (scripts, notebooks, package modules and data) as inputs: relative
+# paths when Snakemake runs in the clone, absolute ones when it runs elsewhere
+# (snakemake -s <clone>/Snakefile -d <dir>), where results go to <dir>.
+BASE = Path(workflow.basedir)
+IN_CLONE = Path.cwd().resolve() == BASE.resolve()
+
+
+def repo_file(path):
+    return str(path) if IN_CLONE else str(BASE / path)
+
+
 def code(script, *notebooks):
     """The package modules that scripts/{script}.py (and ``notebooks``) run: the import
     closure, read with ast when the DAG is built. As inputs, editing one makes Snakemake
     redo the rules that run it and everything downstream of them, and nothing else."""
-    base = Path(workflow.basedir)
-    sources = [base / "scripts" / f"{script}.py", *(base / n for n in notebooks)]
-    return code_files(sources, base / "src" / "topography", relative_to=base)
+    sources = [BASE / "scripts" / f"{script}.py", *(BASE / n for n in notebooks)]
+    return code_files(sources, BASE / "src" / "topography", relative_to=BASE if IN_CLONE else None)
 
 
 def idx_inputs(wildcards):
@@ -279,3 +290,30 @@ def report_figures(optional=False):
     if optional and path_files():
         figures += OPTIONAL_PATH_FIGURES
     return figures
+
+
+# --- rule all
+
+
+def every_result():
+    """Every file under results/ that this config produces and a user reads, as targets of
+    rule all: Snakemake remakes a missing file only when something asks for it, not when the
+    files downstream of it exist, so a set or a path deleted (or lost to a killed job) after
+    a finished run is remade by a plain rerun only if it is a target itself."""
+    run_files = ("history.csv", "train.safetensors", "train.json", "test.safetensors", "test.json")
+    files = expand("results/data/{landscape}.{ext}", landscape=design.LANDSCAPES, ext=("safetensors", "json"))
+    files += [f for kind in run_files for f in train_outputs(kind)]
+    files += with_sidecars(*(set_file(n, s) for n in NETWORKS for s in SETS))
+    files += expand(design.RUNS_TABLE, network=NETWORKS)
+    files += expand(design.GEOMETRY, network=NETWORKS, kind=GEOMETRY_KINDS)
+    files += list(report_tables().values()) + ["results/tables/loss_curves.csv"]
+    files += ["results/tables/claims.csv", "results/tables/claim_parts.csv"]
+    files += path_files() + curvature_files() + bezier_files()
+    if path_files():
+        files += ["results/tables/path_profiles.csv", "results/tables/path_heights.csv"]
+    if bezier_files():
+        files += ["results/tables/bezier_profiles.csv"]
+    files += expand("results/figures/{name}.{ext}", name=("fig2_loss_curves", "fig3_toy_paths"), ext=("png", "pdf"))
+    files += geometry_figures() + path_targets() + curvature_targets() + bezier_targets()
+    files += ["results/report/report.html", "results/report/report.ipynb"]
+    return list(dict.fromkeys(files))

@@ -39,9 +39,9 @@ rule report:
         runs=expand("results/sets/{network}/runs.csv", network=NETWORKS),
         sets=with_sidecars(*(set_file(n, s) for n in NETWORKS for s in SETS)),
         data=["results/data/train.json", "results/data/test.json"],
-        notebook="notebooks/report.ipynb",
-        template="notebooks/templates/offline/index.html.j2",
-        paper="src/topography/paper_values.yaml",
+        notebook=repo_file("notebooks/report.ipynb"),
+        template=repo_file("notebooks/templates/offline/index.html.j2"),
+        paper=repo_file("src/topography/paper_values.yaml"),
         code=code("report", "notebooks/report.ipynb"),
     output:
         html="results/report/report.html",
