@@ -79,3 +79,17 @@ def test_a_number_that_yaml_reads_as_a_string_gets_the_yaml_hint(tmp_path):
     assert config["train"]["sgd"]["lr"] == "1e-3"
     with pytest.raises(ConfigError, match=r"train.sgd.lr: '1e-3' is a string.*write 1.0e-3"):
         validate_config(config)
+
+
+def test_the_line_search_is_the_authors_by_default_and_a_bad_one_is_named_by_its_key():
+    config = load_config(ROOT / "config.yaml")
+    # The default is the notebook's optimizer, which made the published solutions.
+    assert config["train"]["lbfgs"]["line_search"] == "authors"
+    for preset in ("presets/smoke.yaml", "presets/paper.yaml"):
+        assert load_config(ROOT / "config.yaml", ROOT / preset)["train"]["lbfgs"]["line_search"] == "authors"
+    config["train"]["lbfgs"]["line_search"] = "brent"
+    with pytest.raises(ConfigError, match=r"train\.lbfgs\.line_search: 'brent' is not allowed; expected one of: authors, paper"):
+        validate_config(config)
+    del config["train"]["lbfgs"]["line_search"]
+    with pytest.raises(ConfigError, match=r"train\.lbfgs.*'line_search' is a required property"):
+        validate_config(config)
