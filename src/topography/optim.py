@@ -7,7 +7,9 @@ found with a bracketing + golden-section search that spends at most `budget` los
 
 Everything works on one flat torch vector of whatever floating dtype and device the caller
 gives. Dot products are taken in that dtype (as torch would); the few scalars built from them
-(rho, alpha, gamma, cosines, losses, step lengths) are kept as Python floats (double).
+(rho, alpha, gamma, cosines, losses, step lengths) are kept as Python floats (double), except
+that the authors' mode keeps the two-loop recursion's scalars as tensors of that dtype, as the
+notebook does.
 
 Two line searches, chosen by ``line_search`` (config ``train.lbfgs.line_search``):
 
@@ -430,8 +432,8 @@ class LBFGSGSS:
         self._prev_g: Optional[torch.Tensor] = None
 
     def state_dict(self) -> dict[str, torch.Tensor]:
-        """The state that carries over between iterations (pair history, previous w and g),
-        as named tensors, for a checkpoint."""
+        """The state that carries over between iterations (pair history, previous g, and the
+        previous w (paper) or the last step's s (authors)), as named tensors, for a checkpoint."""
         state = {}
         for i, (s, y) in enumerate(zip(self.s_list, self.y_list)):
             state[f"s.{i}"], state[f"y.{i}"] = s, y
@@ -490,8 +492,10 @@ class LBFGSGSS:
 
             authors = self.line_search == "authors"
             # The pair from the previous iteration: s = w_k - w_{k-1}, y = g_k - g_{k-1}.
-            if self._prev_g is not None:
-                self.s_list.append(self._prev_s if authors else w - self._prev_w)
+            # authors: s as the last step computed it (the notebook's), not re-derived from w.
+            prev = self._prev_s if authors else self._prev_w
+            if prev is not None and self._prev_g is not None:
+                self.s_list.append(prev if authors else w - prev)
                 self.y_list.append(g - self._prev_g)
                 if len(self.s_list) > self.history:
                     del self.s_list[0], self.y_list[0]
