@@ -52,6 +52,19 @@ def test_training_benchmark_times_both_optimizers(tmp_path):
         assert row["seconds_per_lbfgs_iteration"] > 0 and row["seconds_per_sgd_epoch"] > 0
 
 
+def test_line_search_benchmark_runs_both_modes_on_the_same_runs(tmp_path):
+    out = tmp_path / "line_search.json"
+    run("bench/line_search.py", "--configfile", "presets/smoke.yaml", "--networks", "fcp", "--seeds", "0", "1",
+        "--cap", "2", "--no-stop", "--json", str(out))
+    rows = json.loads(out.read_text())
+    assert [(r["seed"], r["line_search"]) for r in rows] == [(0, "authors"), (0, "paper"), (1, "authors"), (1, "paper")]
+    for row in rows:
+        assert row["iterations"] == 2 and row["stop_reason"] == "budget"  # --no-stop: the cap
+        assert row["final_train_loss"] > 0 and row["seconds"] > 0
+    # The modes take different steps from the same start.
+    assert rows[0]["final_train_loss"] != rows[1]["final_train_loss"]
+
+
 def test_primitive_floor_benchmark_runs(tmp_path):
     # The printed table rounds the times (a fast loop reads 0.00): check the unrounded JSON.
     out = tmp_path / "primitives.json"

@@ -82,24 +82,38 @@ def test_a_number_that_yaml_reads_as_a_string_gets_the_yaml_hint(tmp_path):
 
 
 def test_one_optimizer_is_refused_naming_the_key():
-    config = load_config(Path("config.yaml"))
+    config = load_config(ROOT / "config.yaml")
     config["optimizers"] = ["sgd"]
     with pytest.raises(ConfigError, match="optimizers: .* list both"):
         validate_config(config)
 
 
 def test_a_seed_beyond_what_scikit_learn_takes_is_refused():
-    config = load_config(Path("config.yaml"))
+    config = load_config(ROOT / "config.yaml")
     config["seed"] = 2**32
     with pytest.raises(ConfigError, match="seed: 4294967296 is greater than the maximum"):
         validate_config(config)
 
 
 def test_cuda_is_refused_where_jobs_run_locally_on_a_machine_without_a_gpu(tmp_path):
-    config = load_config(Path("config.yaml"))
+    config = load_config(ROOT / "config.yaml")
     config["device"] = "cuda"
     with pytest.raises(ConfigError, match="device: 'cuda'"):
         check_device(config, local=True, device_files=[str(tmp_path / "nvidia0")])
     check_device(config, local=False, device_files=[str(tmp_path / "nvidia0")])  # a cluster's nodes decide
     (tmp_path / "nvidia0").touch()
     check_device(config, local=True, device_files=[str(tmp_path / "nvidia0")])
+
+
+def test_the_line_search_is_the_authors_by_default_and_a_bad_one_is_named_by_its_key():
+    config = load_config(ROOT / "config.yaml")
+    # The default is the notebook's optimizer, which made the published solutions.
+    assert config["train"]["lbfgs"]["line_search"] == "authors"
+    for preset in ("presets/smoke.yaml", "presets/paper.yaml"):
+        assert load_config(ROOT / "config.yaml", ROOT / preset)["train"]["lbfgs"]["line_search"] == "authors"
+    config["train"]["lbfgs"]["line_search"] = "brent"
+    with pytest.raises(ConfigError, match=r"train\.lbfgs\.line_search: 'brent' is not allowed; expected one of: authors, paper"):
+        validate_config(config)
+    del config["train"]["lbfgs"]["line_search"]
+    with pytest.raises(ConfigError, match=r"train\.lbfgs.*'line_search' is a required property"):
+        validate_config(config)

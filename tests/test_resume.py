@@ -25,7 +25,8 @@ SRC = Path(__file__).resolve().parents[1] / "src"
 STOP = dict(loss_floor=0.0, window=50, rel_tol=1e-2)
 SETTINGS = {
     "sgd": dict(lr=0.1, momentum=0.9, batch_size=32, epochs=14, stop=STOP),
-    "lbfgs": dict(max_iterations=14, history=10, initial_fraction=0.2, budget=6, tol=1e-4, stop=STOP),
+    "lbfgs": dict(max_iterations=14, history=10, initial_fraction=0.2, budget=6, tol=1e-4, line_search="authors",
+                  stop=STOP),
 }
 MODEL = dict(activation="softplus", lstm_permutation_seed=1234)
 EVERY = 2

@@ -14,7 +14,7 @@ from topography.train import StoppingRule, train_job, train_run
 
 STOP = dict(loss_floor=1e-7, window=50, rel_tol=1e-2)
 SGD = dict(lr=0.1, momentum=0.0, batch_size=64, epochs=2, stop=STOP)
-LBFGS = dict(max_iterations=3, history=10, initial_fraction=0.2, budget=6, tol=1e-4, stop=STOP)
+LBFGS = dict(max_iterations=3, history=10, initial_fraction=0.2, budget=6, tol=1e-4, line_search="authors", stop=STOP)
 MODEL = dict(activation="softplus", lstm_permutation_seed=1234)
 
 

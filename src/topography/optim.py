@@ -7,11 +7,20 @@ found with a bracketing + golden-section search that spends at most `budget` los
 
 Everything works on one flat torch vector of whatever floating dtype and device the caller
 gives. Dot products are taken in that dtype (as torch would); the few scalars built from them
-(rho, alpha, gamma, cosines, losses, step lengths) are kept as Python floats (double).
+(rho, alpha, gamma, cosines, losses, step lengths) are kept as Python floats (double), except
+that the authors' mode keeps the two-loop recursion's scalars as tensors of that dtype, as the
+notebook does.
 
-Where the paper is silent or ambiguous the choices are marked "Reading:" below. Where it
-follows the authors' notebook (github.com/jy856-jpg/path-finding, L-BFGS_GSS_NN.ipynb) and where
-it departs from it is said too.
+Two line searches, chosen by ``line_search`` (config ``train.lbfgs.line_search``):
+
+- ``"authors"`` (the default): the line search of the authors' notebook
+  (github.com/jy856-jpg/path-finding, ``L-BFGS_GSS_NN.ipynb``, class ``LBFGS_Brent``), which
+  produced the published solutions, step for step, with its arithmetic (see
+  :func:`authors_line_search` and :class:`LBFGSGSS`). A test pins it to a loss trajectory of
+  the notebook's own optimizer.
+- ``"paper"``: this project's reading of the paper's text, :func:`golden_section_line_search`.
+  Where the text is silent or ambiguous its choices are marked "Reading:" below, and where it
+  departs from the notebook it says so.
 """
 
 from __future__ import annotations
@@ -24,6 +33,9 @@ import torch
 
 # The golden fraction as the paper and the authors' code write it ((3 - sqrt 5) / 2 = 0.381966...).
 GOLDEN = 0.382
+
+# The two line searches (and their L-BFGS arithmetic): the authors' notebook, the paper's text.
+LINE_SEARCHES = ("authors", "paper")
 
 
 def _fit(alpha: float, dtype: torch.dtype) -> float:
@@ -147,6 +159,157 @@ def golden_section_line_search(
     return LineSearchResult(x, fx, evaluations)
 
 
+def authors_line_search(
+    phi: Callable[[float], float],
+    max_step: float,
+    phi0: float,
+    initial_fraction: float = 0.2,
+    budget: int = 6,
+    tol: float = 1e-4,
+) -> LineSearchResult:
+    """The line search of the authors' notebook (``LBFGS_Brent._brent_line_search`` in
+    ``L-BFGS_GSS_NN.ipynb``), step for step; ``phi``, ``max_step`` = |r| and ``phi0`` as in
+    :func:`golden_section_line_search`, and the same three stages (expand, or shrink, then
+    golden section), with what the notebook does where the paper's reading differs:
+
+    - Expanding: after a first trial ``initial_fraction * |r|`` that beats phi0, the notebook
+      increments k twice, so the trials are 0.2, 0.8, 1.6, 3.2, ... times |r| (0.4 is skipped).
+      The budget ends it with the best point.
+    - Shrinking (the first trial worse than phi0): before each new trial 0.382 b the early stop
+      is checked (b < tol or |phi0 - phi(b)| < tol) and returns b, the last trial, although it
+      is worse than phi0; so does a budget spent while shrinking. Such a step goes uphill.
+    - Equal losses: a trial whose loss equals (is neither below nor above) the one it is set
+      against while expanding or shrinking ends the search at the midpoint of [a, trial],
+      evaluated once more (beyond the budget if it is spent) and returned whatever its loss.
+      In the golden-section stage a trial equal to the best point's ends the search there.
+    - Golden section: the trial is ``a + 0.382 (b - a)`` when the best point x is nearer a than
+      b, else ``b - 0.382 (b - a)``; it can fall in the smaller side or on x itself.
+    - Losses are compared as Python compares them: a NaN trial is neither below nor above, so it
+      counts as equal (the midpoint is returned); +inf counts as worse. Nothing is mapped to inf.
+
+    phi0 is required (the notebook always has the gradient call's loss), and budget must be at
+    least 2: the notebook stops on ``evaluations == budget``, which for 1 would never hold while
+    expanding; from 2 on that is the same as the ``>=`` used here. Returned ``evaluations``
+    counts every call of phi, the midpoint's included.
+    """
+    budget = int(budget)
+    if budget < 2:
+        raise ValueError(f"the authors' line search needs budget >= 2, got {budget}")
+    evaluations = 0
+
+    def f(alpha: float) -> float:
+        nonlocal evaluations
+        evaluations += 1
+        return float(phi(alpha))
+
+    def midpoint(lo: float, hi: float) -> LineSearchResult:
+        # The notebook's answer to a tie: one more evaluation, and that point whatever it gives.
+        alpha = (lo + hi) / 2
+        value = f(alpha)
+        return LineSearchResult(alpha, value, evaluations)
+
+    max_step = float(max_step)
+    # Written as the notebook writes it (fraction * 2**k * |r|), so the trials are the same floats.
+    def trial(k: int) -> float:
+        return initial_fraction * 2**k * max_step
+
+    a, fa = 0.0, float(phi0)
+    t = trial(0)
+    ft = f(t)
+    if ft < fa:
+        x, fx = t, ft
+        k = 2  # the notebook's double increment: the trial after 0.2 |r| is 0.8 |r|
+        while True:
+            t = trial(k)
+            k += 1
+            ft = f(t)
+            if ft < fx:
+                a, fa, x, fx = x, fx, t, ft
+                if evaluations >= budget:
+                    return LineSearchResult(x, fx, evaluations)
+            elif ft > fx:
+                b, fb = t, ft
+                if evaluations >= budget:
+                    return LineSearchResult(x, fx, evaluations)
+                break
+            else:
+                return midpoint(a, t)
+    elif ft > fa:
+        b, fb = t, ft
+        while True:
+            if abs(b - a) < tol or abs(fa - fb) < tol:
+                return LineSearchResult(b, fb, evaluations)  # uphill: b is worse than phi0
+            t = a + GOLDEN * (b - a)  # a == 0 here: 0.382 times the last trial
+            ft = f(t)
+            if ft < fa:
+                x, fx = t, ft
+                if evaluations >= budget:
+                    return LineSearchResult(x, fx, evaluations)
+                break
+            elif ft > fa:
+                b, fb = t, ft
+                if evaluations >= budget:
+                    return LineSearchResult(b, fb, evaluations)  # uphill as well
+            else:
+                return midpoint(a, t)
+    else:
+        return midpoint(a, t)
+
+    # Golden section on a < x < b, fx below fa and fb.
+    while evaluations < budget:
+        if abs(b - a) < tol or abs(fa - fb) < tol:
+            break
+        d = GOLDEN * (b - a)
+        u = a + d if (b - x) > (x - a) else b - d
+        fu = f(u)
+        if fu < fx:
+            if u >= x:
+                a, fa = x, fx
+            else:
+                b, fb = x, fx
+            x, fx = u, fu
+        elif fu > fx:
+            if u < x:
+                a, fa = u, fu
+            elif u > x:
+                b, fb = u, fu
+        else:
+            break  # a tie with the best point: keep it
+    return LineSearchResult(x, fx, evaluations)
+
+
+def authors_two_loop_direction(
+    grad: torch.Tensor,
+    s_list: Sequence[torch.Tensor],
+    y_list: Sequence[torch.Tensor],
+    eps: float = 1e-6,
+) -> torch.Tensor:
+    """The two-loop recursion as the authors' notebook computes it: the same H g as
+    :func:`two_loop_direction`, but with every scalar (rho, alpha, beta, gamma) kept as a
+    0-dim tensor in the vectors' dtype rather than a Python double, and the updates written
+    as ``q - alpha y`` and ``r + s (alpha - beta)``. In float32 this rounds as the notebook
+    does, which the reference-trajectory test needs; mathematically it is the same direction.
+    Empty history: gamma = 1, so the gradient itself (a copy).
+    """
+    q = grad.detach().clone()
+    m = len(s_list)
+    if m == 0:
+        return q
+    rho = [None] * m
+    alpha = [None] * m
+    for i in range(m - 1, -1, -1):
+        rho[i] = 1.0 / (torch.dot(y_list[i], s_list[i]) + eps)
+        alpha[i] = rho[i] * torch.dot(s_list[i], q)
+        q = q - alpha[i] * y_list[i]
+    # No guard on y.y == 0: gamma is then inf or NaN and the caller's check catches r.
+    gamma = torch.dot(s_list[-1], y_list[-1]) / torch.dot(y_list[-1], y_list[-1])
+    r = gamma * q
+    for i in range(m):
+        beta = rho[i] * torch.dot(y_list[i], r)
+        r = r + s_list[i] * (alpha[i] - beta)
+    return r
+
+
 def two_loop_direction(
     grad: torch.Tensor,
     s_list: Sequence[torch.Tensor],
@@ -185,7 +348,7 @@ def two_loop_direction(
 class StepInfo:
     w: torch.Tensor  # weights after the step (the input weights, unchanged, if step == 0)
     loss_before: float  # loss at the input weights
-    loss_after: float  # loss at the returned weights
+    loss_after: float  # loss at the returned weights (authors: at the line search's trial point)
     step: float  # distance moved, |w_new - w|
     evaluations: int  # loss evaluations in the line search (the gradient call not counted)
     reset: bool  # history cleared in this iteration
@@ -211,6 +374,24 @@ class LBFGSGSS:
     ``loss_fn(w) -> float`` is called (under torch.no_grad) for the line-search trials;
     ``loss_and_grad_fn(w) -> (float, grad)`` once per iteration for the full-batch gradient.
     The state is the pair history and the previous (w, g); ``reset()`` clears it all.
+
+    ``line_search`` picks one of LINE_SEARCHES. ``"authors"`` (the default) runs the iteration
+    as the authors' notebook does, so that it rounds as the notebook does in float32:
+
+    - the line search is :func:`authors_line_search`, the two-loop recursion
+      :func:`authors_two_loop_direction`;
+    - a trial point is ``w - t * (r / |r|)``, and the new weights ``w + s`` with the pair's
+      ``s = (-t * r) / |r|``, kept as computed (not re-derived as ``w_new - w``);
+    - the step taken is the line search's answer even when it is worse than phi(0), and
+      ``loss_after`` is the loss the line search measured at its trial point.
+
+    The safeguards (eps, the zero-length pair, the cosine test, a NaN direction) are the
+    notebook's in both modes. Beyond the notebook, both modes guard what would turn the
+    weights to NaN there: a non-finite loss or gradient at ``w`` (stay put, report it), an
+    infinite direction (the notebook checks only NaN; here it resets like NaN) and a zero or
+    infinite |r| (no move). A healthy run never meets them, so they change no trajectory.
+    ``"paper"`` is :func:`golden_section_line_search` with the weights moved by
+    ``torch.add(w, d, alpha=-t)``, steps of 0 when nothing improves, and pairs s = w_k - w_{k-1}.
     """
 
     def __init__(
@@ -223,9 +404,15 @@ class LBFGSGSS:
         tol: float = 1e-4,
         eps: float = 1e-6,
         cos_tol: float = 1e-4,
+        line_search: str = "authors",
     ):
         if history < 0:
             raise ValueError(f"history must be >= 0, got {history}")
+        if line_search not in LINE_SEARCHES:
+            raise ValueError(f"line_search must be one of {', '.join(LINE_SEARCHES)}; got {line_search!r}")
+        if line_search == "authors" and int(budget) < 2:
+            raise ValueError(f"the authors' line search needs budget >= 2, got {budget}")
+        self.line_search = line_search
         self.loss_fn = loss_fn
         self.loss_and_grad_fn = loss_and_grad_fn
         self.history = int(history)
@@ -240,17 +427,22 @@ class LBFGSGSS:
         """Forget the pair history and the previous point (the next step is a gradient step)."""
         self.s_list: list[torch.Tensor] = []
         self.y_list: list[torch.Tensor] = []
-        self._prev_w: Optional[torch.Tensor] = None
+        self._prev_w: Optional[torch.Tensor] = None  # paper: s = w - prev_w
+        self._prev_s: Optional[torch.Tensor] = None  # authors: the step's s, as computed
         self._prev_g: Optional[torch.Tensor] = None
 
     def state_dict(self) -> dict[str, torch.Tensor]:
-        """The state that carries over between iterations (pair history, previous w and g),
-        as named tensors, for a checkpoint."""
+        """The state that carries over between iterations (pair history, previous g, and the
+        previous w (paper) or the last step's s (authors)), as named tensors, for a checkpoint."""
         state = {}
         for i, (s, y) in enumerate(zip(self.s_list, self.y_list)):
             state[f"s.{i}"], state[f"y.{i}"] = s, y
         if self._prev_w is not None:
-            state["prev_w"], state["prev_g"] = self._prev_w, self._prev_g
+            state["prev_w"] = self._prev_w
+        if self._prev_s is not None:
+            state["prev_s"] = self._prev_s
+        if self._prev_g is not None:
+            state["prev_g"] = self._prev_g
         return state
 
     def load_state_dict(self, state: dict[str, torch.Tensor]) -> None:
@@ -261,6 +453,7 @@ class LBFGSGSS:
         self.s_list = [state[f"s.{i}"] for i in range(pairs)]
         self.y_list = [state[f"y.{i}"] for i in range(pairs)]
         self._prev_w = state.get("prev_w")
+        self._prev_s = state.get("prev_s")
         self._prev_g = state.get("prev_g")
 
     def _clear_history(self) -> None:
@@ -297,9 +490,12 @@ class LBFGSGSS:
                 return StepInfo(w.clone(), loss, loss, 0.0, 0, True, reason, True,
                                 torch.linalg.vector_norm(g).item(), math.nan, 0)
 
+            authors = self.line_search == "authors"
             # The pair from the previous iteration: s = w_k - w_{k-1}, y = g_k - g_{k-1}.
-            if self._prev_w is not None:
-                self.s_list.append(w - self._prev_w)
+            # authors: s as the last step computed it (the notebook's), not re-derived from w.
+            prev = self._prev_s if authors else self._prev_w
+            if prev is not None and self._prev_g is not None:
+                self.s_list.append(prev if authors else w - prev)
                 self.y_list.append(g - self._prev_g)
                 if len(self.s_list) > self.history:
                     del self.s_list[0], self.y_list[0]
@@ -308,6 +504,8 @@ class LBFGSGSS:
             if reason is not None:
                 self._clear_history()
                 r = g
+            elif authors:
+                r = authors_two_loop_direction(g, self.s_list, self.y_list, self.eps)
             else:
                 r = two_loop_direction(g, self.s_list, self.y_list, self.eps)
             r_norm = torch.linalg.vector_norm(r).item()
@@ -317,8 +515,11 @@ class LBFGSGSS:
                 r = g
                 r_norm = torch.linalg.vector_norm(r).item()
 
-            self._prev_w = w.clone()
             self._prev_g = g.clone()
+            if authors:
+                self._prev_s = torch.zeros_like(w)  # until a step is taken: a zero pair, reset
+            else:
+                self._prev_w = w.clone()
 
             if not (r_norm > 0.0 and math.isfinite(r_norm)):
                 # Stationary point (g == 0), or |g| overflowing the dtype: no move.
@@ -326,6 +527,9 @@ class LBFGSGSS:
                                 torch.linalg.vector_norm(g).item(), r_norm, len(self.s_list))
 
             d = r / r_norm  # move along -d
+
+            if authors:
+                return self._authors_move(w, r, r_norm, d, loss, g, reason)
 
             def phi(alpha: float) -> float:
                 return float(self.loss_fn(torch.add(w, d, alpha=_fit(-alpha, w.dtype))))
@@ -352,6 +556,31 @@ class LBFGSGSS:
                 direction_norm=r_norm,
                 history=len(self.s_list),
             )
+
+    def _authors_move(self, w, r, r_norm, d, loss, g, reason) -> StepInfo:
+        """The notebook's line search and update: the trials at ``w - t * d`` (d = r / |r|),
+        the new weights at ``w - (t * r) / |r|``, which can differ from the trial in the last
+        bit, and the step taken whatever its loss."""
+
+        def phi(alpha: float) -> float:
+            return float(self.loss_fn(w - alpha * d))
+
+        result = authors_line_search(phi, r_norm, loss, self.initial_fraction, self.budget, self.tol)
+        s = (-result.step * r) / r_norm
+        self._prev_s = s
+        return StepInfo(
+            w=w + s,
+            loss_before=loss,
+            loss_after=result.value,
+            step=result.step,
+            evaluations=result.evaluations,
+            reset=reason is not None,
+            reset_reason=reason,
+            nonfinite=False,
+            grad_norm=torch.linalg.vector_norm(g).item(),
+            direction_norm=r_norm,
+            history=len(self.s_list),
+        )
 
     def minimize(
         self,

@@ -119,7 +119,8 @@ def train_run(
     """Train ``net`` from the initialisation drawn from ``seed``.
 
     ``settings`` is the optimizer's config section: for "sgd" lr, momentum, batch_size,
-    epochs, stop; for "lbfgs" max_iterations, history, initial_fraction, budget, tol, stop.
+    epochs, stop; for "lbfgs" max_iterations, history, initial_fraction, budget, tol,
+    line_search (optim.LINE_SEARCHES), stop.
     ``stop`` holds the :class:`StoppingRule`'s loss_floor, window and rel_tol.
 
     With a ``checkpoint``, the run starts from its saved state when there is one for these
@@ -258,6 +259,7 @@ class _LBFGSIterations:
             initial_fraction=settings["initial_fraction"],
             budget=settings["budget"],
             tol=settings["tol"],
+            line_search=settings["line_search"],
         )
         self.resets = 0
 

@@ -296,10 +296,10 @@ def report_figures(optional=False):
 
 
 def every_result():
-    """Every file under results/ that this config produces and a user reads, as targets of
-    rule all: Snakemake remakes a missing file only when something asks for it, not when the
-    files downstream of it exist, so a set or a path deleted (or lost to a killed job) after
-    a finished run is remade by a plain rerun only if it is a target itself."""
+    """Every file under results/ that this config produces and a user reads, each a target of
+    the default rule. Snakemake remakes a missing file only when something asks for it, not
+    when the files downstream of it exist, so a set or a path deleted (or lost to a killed
+    job) after a finished run is remade by a plain rerun only if it is a target itself."""
     run_files = ("history.csv", "train.safetensors", "train.json", "test.safetensors", "test.json")
     files = expand("results/data/{landscape}.{ext}", landscape=design.LANDSCAPES, ext=("safetensors", "json"))
     files += [f for kind in run_files for f in train_outputs(kind)]
