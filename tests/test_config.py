@@ -117,3 +117,17 @@ def test_the_line_search_is_the_authors_by_default_and_a_bad_one_is_named_by_its
     del config["train"]["lbfgs"]["line_search"]
     with pytest.raises(ConfigError, match=r"train\.lbfgs.*'line_search' is a required property"):
         validate_config(config)
+
+
+def test_the_schema_ships_in_the_wheel(tmp_path):
+    """A non-editable install (pip install .) finds the schema as package data."""
+    import subprocess
+    import sys
+    import zipfile
+
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w",
+                    str(tmp_path), str(ROOT)], check=True, capture_output=True, timeout=300)
+    (wheel,) = tmp_path.glob("topography-*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "topography/config.schema.yaml" in names and "topography/paper_values.yaml" in names
+    assert (ROOT / "workflow" / "schemas" / "config.schema.yaml").resolve() == ROOT / "src" / "topography" / "config.schema.yaml"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from importlib import resources
 from pathlib import Path
 
 import jsonschema
@@ -9,7 +10,8 @@ import yaml
 
 from .design import EMBEDDED_IMAGES, OPTIMIZERS
 
-SCHEMA = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "config.schema.yaml"
+# Package data, so that a non-editable install finds it too; workflow/schemas/ links to it.
+SCHEMA = resources.files(__package__).joinpath("config.schema.yaml")
 
 
 class ConfigError(ValueError):
@@ -79,7 +81,7 @@ def _explain(error: jsonschema.ValidationError) -> str:
 
 def validate_config(config: dict, schema_path: str | Path = SCHEMA) -> None:
     """Raise ConfigError listing every problem, each naming its key, before any job starts."""
-    schema = yaml.safe_load(Path(schema_path).read_text())
+    schema = yaml.safe_load((Path(schema_path) if isinstance(schema_path, str) else schema_path).read_text())
     validator = _Validator(schema)
     errors = sorted(validator.iter_errors(config), key=lambda e: list(map(str, e.absolute_path)))
     if errors:
