@@ -121,13 +121,26 @@ def test_the_line_search_is_the_authors_by_default_and_a_bad_one_is_named_by_its
 
 def test_the_schema_ships_in_the_wheel(tmp_path):
     """A non-editable install (pip install .) finds the schema as package data."""
+    import shutil
     import subprocess
     import sys
     import zipfile
 
+    source = tmp_path / "source"  # a copy: setuptools leaves build/ and *.egg-info beside the sources
+    shutil.copytree(ROOT / "src", source / "src", ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+    shutil.copy(ROOT / "pyproject.toml", source)
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w",
-                    str(tmp_path), str(ROOT)], check=True, capture_output=True, timeout=300)
+                    str(tmp_path), str(source)], check=True, capture_output=True, timeout=300)
     (wheel,) = tmp_path.glob("topography-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
     assert "topography/config.schema.yaml" in names and "topography/paper_values.yaml" in names
+    # installed from the wheel (not editable), imported first, it validates a config from elsewhere
+    site = tmp_path / "site"
+    subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(site), str(wheel)],
+                   check=True, capture_output=True, timeout=300)
+    check = ("import topography.config as c; assert c.__file__.startswith(%r), c.__file__; "
+             "c.validate_config(c.load_config(%r))" % (str(site), str(ROOT / "config.yaml")))
+    done = subprocess.run([sys.executable, "-c", check], cwd=tmp_path, env={"PYTHONPATH": str(site)},
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
     assert (ROOT / "workflow" / "schemas" / "config.schema.yaml").resolve() == ROOT / "src" / "topography" / "config.schema.yaml"

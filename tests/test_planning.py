@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from topography.imports import module_closure
+from topography.imports import code_files, module_closure
 from workflow_helpers import REPO, planned_jobs
 
 HEAVY = {"torch", "matplotlib", "pandas", "numpy", "scipy", "sklearn", "seaborn"}
@@ -42,7 +42,7 @@ def test_every_rule_with_a_script_has_its_closure_as_code(plan):
             continue
         script = (REPO / "workflow" / "rules" / rule["script"]).resolve()
         sources = [script] + ([REPO / "notebooks" / "report.ipynb"] if name == "report" else [])
-        expected = [f"src/topography/{m}.py" for m in module_closure(sources, PACKAGE)]
+        expected = [f"src/topography/{m.replace('.', '/')}.py" for m in module_closure(sources, PACKAGE)]
         assert rule["code"] == expected, name
 
 
@@ -67,6 +67,37 @@ def test_closure_follows_every_kind_of_import(tmp_path):
     notebook.write_text(json.dumps({"cells": [{"cell_type": "code", "source": ["%matplotlib inline\n", "from topography import e\n"]},
                                               {"cell_type": "markdown", "source": "from topography import a"}]}))
     assert module_closure([notebook], package) == ["__init__", "e"]
+
+
+def test_closure_follows_sub_packages_and_relative_imports_of_any_depth(tmp_path):
+    """A module inside a sub-package, reached by absolute, relative and parent-relative
+    imports, is in the closure with every package __init__ above it; none falls out."""
+    package = tmp_path / "topography"
+    (package / "jobs").mkdir(parents=True)
+    (package / "figures" / "style").mkdir(parents=True)
+    files = {
+        "__init__.py": "",
+        "core.py": "x = 1\n",
+        "unused.py": "",
+        "jobs/__init__.py": "",
+        "jobs/paths.py": "from ..core import x\nfrom . import helpers\nfrom ..figures.style import palette\n",
+        "jobs/helpers.py": "import topography.figures.plots\n",
+        "figures/__init__.py": "from .plots import draw\n",
+        "figures/plots.py": "def draw():\n    from .style.palette import colours\n",
+        "figures/style/__init__.py": "",
+        "figures/style/palette.py": "colours = {}\n",
+    }
+    for name, text in files.items():
+        (package / name).write_text(text)
+    script = tmp_path / "script.py"
+    script.write_text("from topography.jobs.paths import run\n")
+    assert module_closure(script, package) == sorted([
+        "__init__", "core", "jobs.__init__", "jobs.paths", "jobs.helpers", "figures.__init__", "figures.plots",
+        "figures.style.__init__", "figures.style.palette"])
+    assert "figures/style/palette.py" in {str(Path(f).relative_to(package)) for f in code_files(script, package)}
+    other = tmp_path / "figure_script.py"
+    other.write_text("from topography.figures import plots\n")
+    assert "figures.plots" in module_closure(other, package) and "jobs.paths" not in module_closure(other, package)
 
 
 # Modules edited below: together their closures' rules cover every rule of the smoke preset.
