@@ -275,7 +275,7 @@ def evaluate_claims(
                 continue
             summary.append(dict(
                 row, verdict=combine([p.verdict for p in found]),
-                effect="; ".join(f"{p.effect:.3g}" for p in found),
+                effect="; ".join("n/a" if math.isnan(p.effect) else f"{p.effect:.3g}" for p in found),
                 evidence="; ".join(_describe(p) for p in found),
                 why="; ".join(f"{p.part}: {p.verdict} ({p.reason})" for p in found),
                 convergence="; ".join(f"{p.part}: {p.convergence}" for p in found if p.convergence),

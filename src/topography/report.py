@@ -198,7 +198,7 @@ def claims_matrix_html(summary: pd.DataFrame, network_labels: Mapping[str, str] 
     networks = list(dict.fromkeys(summary["network"]))
     claims_ = list(dict.fromkeys(summary["claim"]))
     cells = summary.set_index(["claim", "network"])
-    head = "".join(f"<th>{html.escape(labels.get(n, n))}</th>" for n in networks)
+    head = "".join(f'<th style="text-align:center">{html.escape(labels.get(n, n))}</th>' for n in networks)
     rows = []
     for claim_id in claims_:
         first = cells.loc[claim_id].iloc[0]
@@ -213,12 +213,13 @@ def claims_matrix_html(summary: pd.DataFrame, network_labels: Mapping[str, str] 
             verdict = str(cell["verdict"])
             effect = "" if pd.isna(cell["effect"]) else str(cell["effect"])
             row.append(
-                f'<td style="background-color:{VERDICT_COLOURS.get(verdict, "")}" title="{html.escape(str(cell["why"]))}">'
+                f'<td style="background-color:{VERDICT_COLOURS.get(verdict, "")}; text-align:center" '
+                f'title="{html.escape(str(cell["why"]))}">'
                 f"<b>{html.escape(verdict)}</b><br><small>effect {html.escape(effect)}</small><br>"
                 f"<small>paper: {html.escape(str(cell['expected']))}</small></td>"
             )
         rows.append("<tr>" + "".join(row) + "</tr>")
-    return (f'<table class="claims-matrix"><thead><tr><th>claim</th>{head}</tr></thead>'
+    return (f'<table class="claims-matrix"><thead><tr><th style="text-align:left">claim</th>{head}</tr></thead>'
             f'<tbody>{"".join(rows)}</tbody></table>')
 
 
