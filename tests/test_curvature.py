@@ -158,6 +158,7 @@ def test_a_landscape_with_fewer_dimensions_than_eigenvalues_fills_the_rest_with_
     assert record["lambda_2"] > 0
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", NETWORKS)
 def test_network_hessian_vector_products_equal_the_dense_hessian_in_float64(name):
     """The chunked products against torch.autograd.functional.hessian of the mean loss,

@@ -143,6 +143,7 @@ def test_a_job_killed_at_the_rename_leaves_a_tmp_that_the_next_run_removes(tmp_p
 # --- reruns give the same bytes
 
 
+@pytest.mark.slow
 def test_two_fresh_smoke_runs_give_identical_results(smoke_run, tmp_path):
     """Every file under results/ of a second fresh run, byte for byte: no wall time, no
     creation date, no execution time anywhere in the results (they live in benchmarks/

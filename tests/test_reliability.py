@@ -46,6 +46,7 @@ def test_cuda_without_a_gpu_is_refused_while_planning(tmp_path):
     assert not (workdir / "results").exists()
 
 
+@pytest.mark.slow
 def test_a_deleted_set_and_path_are_remade_by_a_plain_rerun(finished_copy):
     lost = [finished_copy / "results" / "sets" / "fcp" / "sgd-train.safetensors",
             next((finished_copy / "results" / "paths" / "autoencoder" / "train").rglob("pair*.json"))]

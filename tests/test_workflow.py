@@ -179,6 +179,7 @@ def test_toy_landscape_heights(finished):
     assert (heights.height > 0).all()
 
 
+@pytest.mark.slow
 def test_one_network_and_a_single_run_per_optimizer_give_a_clear_result(tmp_path):
     """Sets of one vector: no pair to join (no path jobs), geometry still measured."""
     workdir = copy_workflow(tmp_path / "wf")
@@ -196,6 +197,7 @@ def test_one_network_and_a_single_run_per_optimizer_give_a_clear_result(tmp_path
     assert (workdir / "results" / "figures" / "fig6_kernel_pca.png").stat().st_size > 0
 
 
+@pytest.mark.slow
 def test_all_four_networks_run_end_to_end(tmp_path):
     """The smoke preset holds two networks to stay fast; LeNet and the LSTM go through
     every stage here."""
