@@ -8,7 +8,7 @@ installed but answers "accounting storage is disabled", so job states come from
 than the path group would ask for without the profile's per-group cap.
 
 The smoke preset runs through ``--profile profiles/slurm`` in a throw-away copy, with the
-node's size given as the group cap (``--cores``, ``--resources mem_mb=``) as the README
+node's size given as the group cap (``--cores``, ``--resources mem_mb=``) as docs/cluster.md
 tells a user to; then every job must have gone through SLURM, asked for no more than the
 node has, kept its SLURM log, and the weights must equal a local run's byte for byte. The
 daemons are stopped by their pids when the test ends, also when it fails.
@@ -218,7 +218,7 @@ def test_smoke_preset_through_the_slurm_profile_matches_a_local_run(cluster, tmp
     started = time.monotonic()
     on_slurm = copy_workflow(tmp_path / "slurm")
     args = ["--configfile", "presets/smoke.yaml", "--profile", "profiles/slurm",
-            # The node's size as the per-group cap, as the README tells a user with such nodes.
+            # The node's size as the per-group cap, as docs/cluster.md tells a user with such nodes.
             "--resources", f"mem_mb={NODE_MEM_MB}"]
     for name in ("SLURM_CONF", "PATH"):  # snakemake and its jobs talk to this cluster
         monkeypatch.setenv(name, cluster.env[name])
