@@ -543,19 +543,7 @@ class LBFGSGSS:
                 w_new = torch.add(w, d, alpha=_fit(-result.step, w.dtype))
             else:
                 w_new = w.clone()
-            return StepInfo(
-                w=w_new,
-                loss_before=loss,
-                loss_after=result.value,
-                step=result.step,
-                evaluations=result.evaluations,
-                reset=reason is not None,
-                reset_reason=reason,
-                nonfinite=False,
-                grad_norm=torch.linalg.vector_norm(g).item(),
-                direction_norm=r_norm,
-                history=len(self.s_list),
-            )
+            return self._moved(w_new, result, loss, g, r_norm, reason)
 
     def _authors_move(self, w, r, r_norm, d, loss, g, reason) -> StepInfo:
         """The notebook's line search and update: the trials at ``w - t * d`` (d = r / |r|),
@@ -568,8 +556,12 @@ class LBFGSGSS:
         result = authors_line_search(phi, r_norm, loss, self.initial_fraction, self.budget, self.tol)
         s = (-result.step * r) / r_norm
         self._prev_s = s
+        return self._moved(w + s, result, loss, g, r_norm, reason)
+
+    def _moved(self, w_new, result, loss, g, r_norm, reason) -> StepInfo:
+        """The record of a step that moved along the direction (either line search)."""
         return StepInfo(
-            w=w + s,
+            w=w_new,
             loss_before=loss,
             loss_after=result.value,
             step=result.step,
