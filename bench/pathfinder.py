@@ -35,7 +35,11 @@ two timings taken back to back, and the median over repeats is printed:
   i.e. Python, torch, the data and the path finding together (before the loop runs);
 - vs stock: stock s over the package's step (speedup_vs_stock_loop), the median of the
   rounds' ratios; vs authors: authors s over the package's step (speedup_vs_authors_loop),
-  likewise.
+  likewise;
+- measured shape: the pass shape that landscape.measure_pass_shape picks on this machine
+  for the step's points (what a path job with paths.pass_shape: measured would use), and
+  vs authors again with the package's step in passes of that shape, timed in the same
+  rounds (speedup_vs_authors_loop_measured_shape).
 
 Flops per image and point, 2 per multiply-add of the network's matmuls and convolutions
 (elementwise work, i.e. activations, pooling and the loss, is not counted):
@@ -61,7 +65,7 @@ from pathlib import Path
 import torch
 
 from topography.config import load_config
-from topography.landscape import NetworkLandscape
+from topography.landscape import NetworkLandscape, measure_pass_shape
 from topography.memory import keep_freed_memory
 from topography.models import NETWORKS, build_network
 from topography.pathfinder import FourierPath, PathConfig, _backward, _PathAlgebra, find_path
@@ -168,17 +172,29 @@ def measure(network: str, n_images: int, points: int, steps: int, rounds: int = 
 
     # Each step once untimed: the first stock step allocates its autograd temporaries afresh
     # and once took 4-6 times a later one, which would favour the package in round 0.
+    # The pass shape a job with paths.pass_shape: measured would choose here, and the
+    # package's step in passes of that shape.
+    shape_start = time.perf_counter()
+    shape, _ = measure_pass_shape(landscape, inner)
+    shape_seconds = time.perf_counter() - shape_start
+    measured = landscape.with_pass_shape(*shape)
+
+    def measured_step():
+        path.coefficients.grad = None
+        _backward(path, algebra, measured, config.lam)
+
     package_step()
     stock_step()
     authors_step()
+    measured_step()
     batched, loops, matmuls = [], [], []
-    steps_by = {"package": [], "stock": [], "authors": []}
-    functions = {"package": package_step, "stock": stock_step, "authors": authors_step}
+    functions = {"package": package_step, "stock": stock_step, "authors": authors_step, "measured": measured_step}
+    steps_by = {name: [] for name in functions}
     for r in range(rounds):
         batched.append(timed(lambda: landscape.losses_and_grads(inner)))
         loops.append(timed(lambda: [landscape.loss_and_grad(w) for w in inner]) if with_loop else math.nan)
         matmuls.append(matmul_gflops())
-        order = list(functions)[r % 3:] + list(functions)[:r % 3]  # each goes first in turn
+        order = list(functions)[r % 4:] + list(functions)[:r % 4]  # each goes first in turn
         for name in order:
             steps_by[name].append(timed(functions[name]))
     package_steps, stock_steps, authors_steps = steps_by["package"], steps_by["stock"], steps_by["authors"]
@@ -204,6 +220,10 @@ def measure(network: str, n_images: int, points: int, steps: int, rounds: int = 
         "authors_loop_seconds": median(authors_steps),
         "speedup_vs_authors_loop": median(a / p for p, a in zip(package_steps, authors_steps)),
         "authors_ratios": [a / p for p, a in zip(package_steps, authors_steps)],
+        "measured_pass_shape": list(shape),
+        "measuring_seconds": shape_seconds,
+        "measured_step_seconds": median(steps_by["measured"]),
+        "speedup_vs_authors_loop_measured_shape": median(a / m for m, a in zip(steps_by["measured"], authors_steps)),
         "peak_memory_gb": peak_gb,
         "n_images": n_images,
         "points": points,
@@ -227,7 +247,7 @@ def run_child(network: str, args) -> dict:
 def print_table(rows: list[dict]) -> None:
     header = (f"{'network':<12}{'s/step':>8}{'GFLOP/s':>9}{'matmul':>8}{'ratio':>7}{'needed':>8}{'ratio':>7}"
               f"{'eval s':>8}{'loop s':>8}{'speedup':>9}{'bound':>8}{'peak GB':>9}{'step s':>8}{'stock s':>9}{'vs stock':>10}"
-              f"{'authors s':>10}{'vs authors':>11}")
+              f"{'authors s':>10}{'vs authors':>11}{'measured shape':>16}{'vs authors':>11}")
     print(header)
     print("-" * len(header))
     for r in rows:
@@ -237,11 +257,14 @@ def print_table(rows: list[dict]) -> None:
             f"{r['seconds_per_evaluation']:>8.3f}{r['loop_seconds']:>8.2f}{r['speedup_vs_loop']:>8.2f}x"
             f"{r['speedup_bound']:>7.1f}x{r['peak_memory_gb']:>9.2f}{r['step_seconds']:>8.3f}{r['stock_loop_seconds']:>9.3f}"
             f"{r['speedup_vs_stock_loop']:>9.2f}x{r['authors_loop_seconds']:>10.3f}{r['speedup_vs_authors_loop']:>10.2f}x"
+            f"{'x'.join(map(str, r['measured_pass_shape'])):>16}{r['speedup_vs_authors_loop_measured_shape']:>10.2f}x"
         )
     print("GFLOP/s: 3 x forward flops; needed: without the first layer's input gradient; ratios: medians of")
     print("back-to-back pairs; bound: the speedup at the matmul rate with no other cost; step s, stock s,")
     print("authors s: one step's gradient by the package, by a loop over torch's stock modules and by the")
-    print("authors' loop (bench/authors_loop.py); vs stock, vs authors: medians of the rounds' ratios (see --help)")
+    print("authors' loop (bench/authors_loop.py); vs stock, vs authors: medians of the rounds' ratios; measured")
+    print("shape: the pass shape (rows x points) measure_pass_shape picks here, and the authors' loop against")
+    print("the package's step in passes of that shape (paths.pass_shape: measured) (see --help)")
 
 
 def main() -> None:

@@ -14,7 +14,8 @@ ROOT = Path(__file__).resolve().parents[1]
 # The keys the path benchmark's JSON must carry, one object per network (issue 3).
 PATH_KEYS = {"network", "seconds_per_step", "gflops", "matmul_gflops", "ratio_to_matmul",
              "speedup_vs_loop", "peak_memory_gb", "speedup_vs_stock_loop", "stock_loop_seconds",
-             "speedup_vs_authors_loop", "authors_loop_seconds"}
+             "speedup_vs_authors_loop", "authors_loop_seconds", "measured_step_seconds",
+             "speedup_vs_authors_loop_measured_shape"}
 
 
 def run(*args):
@@ -35,6 +36,7 @@ def test_path_benchmark_writes_one_object_per_network(tmp_path):
         assert row["peak_memory_gb"] < 4
         assert row["network"] in stdout  # the printed table has a line per network
         assert len(row["authors_ratios"]) == row["rounds"]  # one back-to-back ratio per round
+        assert len(row["measured_pass_shape"]) == 2 and min(row["measured_pass_shape"]) >= 1
     assert "vs authors" in stdout
 
 

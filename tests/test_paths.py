@@ -3,14 +3,20 @@ what joining that pair alone writes."""
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
+import torch
 
 from topography.design import PARAMETER_COUNTS
 from topography.io import save_arrays
 from topography.models import build_network
-from topography.paths import path_job
+from topography.pathfinder import find_path
+from topography.paths import path_config, path_job
 from topography.runtime import Job
+from topography.sets import load_set
+from topography.surface import network_landscape
 
 MODEL = dict(activation="softplus", lstm_permutation_seed=1234)
 # Small, but with several chunks of images per pass and a kept path that is not the last.
@@ -82,3 +88,72 @@ def test_a_pair_beyond_the_set_is_named(tmp_path):
             params=dict(pairs={4: (1, 3)}, settings=SETTINGS, model=MODEL, device="cpu"),
             wildcards=dict(network="fcp", landscape="train", set="sgd-train"),
         ))
+
+
+# --- pass shapes measured on the machine (paths.pass_shape: measured)
+
+
+def test_the_fastest_candidate_shape_is_chosen(monkeypatch):
+    from topography import landscape as module
+
+    net = build_network("fcp")
+    x = torch.rand(50, 784, generator=torch.Generator().manual_seed(0))
+    # 10 vectors in passes of 4 and 2 + 4 x 10 images, or 1 and 20 x 10: every scaled shape
+    # makes other passes (with these images, fewer than two of the largest passes)
+    surface = module.NetworkLandscape(net, x, torch.arange(50) % 10, rows_per_pass=40, points_per_pass=4)
+    weights = torch.stack([net.init_vector(seed) for seed in range(10)])
+    now, tried = [0.0], []
+    target = (20, 4)
+
+    def fake(self, w):  # 1 us per image and vector in the target shape, 3 us in any other
+        tried.append((self.rows_per_pass, self.points_per_pass, self.n, len(w)))
+        now[0] += (1e-6 if (self.rows_per_pass, self.points_per_pass) == target else 3e-6) * self.n * len(w)
+
+    monkeypatch.setattr(module.NetworkLandscape, "losses_and_grads", fake)
+    shape, seconds = module.measure_pass_shape(surface, weights, clock=lambda: now[0])
+    assert shape == target
+    assert seconds[target] == pytest.approx(1e-6)
+    assert all(s == pytest.approx(3e-6) for c, s in seconds.items() if c != target)
+    assert (40, 4) in seconds and (40, 1) in seconds  # the landscape's own shape is among them
+    # all but (160, 1), whose one vector per pass takes all 50 images per chunk as (80, 1) does
+    assert len(seconds) == 2 * len(module.ROW_SCALES) - 1 and (160, 1) not in seconds
+    assert len(tried) == 3 * len(seconds)  # a warm-up and two timings each
+    # each timed on one pass of its own: (20, 4) is 4 vectors on 5 images, (10, 1) 1 on 10
+    assert (20, 4, 5, 4) in tried and (10, 1, 10, 1) in tried and (80, 1, 50, 1) in tried
+
+
+def test_candidate_shapes_that_make_the_same_passes_are_timed_once(monkeypatch):
+    from topography import landscape as module
+
+    net = build_network("fcp")
+    x = torch.rand(50, 784, generator=torch.Generator().manual_seed(0))
+    # chunk_size 8 caps every scaled shape's chunk for 3 vectors: one candidate per number of
+    # vectors per pass (3 of the 8, or 2)
+    surface = module.NetworkLandscape(net, x, torch.arange(50) % 10, chunk_size=8, rows_per_pass=400,
+                                      points_per_pass=8)
+    weights = torch.stack([net.init_vector(seed) for seed in range(3)])
+    shape, seconds = module.measure_pass_shape(surface, weights, repeats=1)
+    assert list(seconds) == [(100, 8), (100, 2)] and shape in seconds
+    assert all(0 < s < 1 for s in seconds.values())  # seconds per image and vector
+
+
+def test_a_measured_job_records_its_shape_and_computes_with_it(tmp_path, monkeypatch):
+    import topography.paths as paths_module
+
+    chosen = (7, 2)  # 3 images per chunk for groups of 2 points: not the fallback's passes
+    monkeypatch.setattr(paths_module, "measure_pass_shape", lambda surface, w: (chosen, {chosen: 0.1}))
+    settings = dict(SETTINGS, pass_shape="measured")
+    _, records = run_job(tmp_path, "fcp", {1: PAIRS[1]}, settings, "measured")
+    assert records[0]["provenance"]["pass_shape"] == list(chosen)
+    # The path is the one find_path takes in passes of the chosen shape.
+    set_path, data = write_inputs(tmp_path, "fcp")
+    surface, _ = network_landscape("fcp", data, MODEL, settings["chunk_size"], "cpu")
+    weights = load_set(set_path)[0]
+    i, j = PAIRS[1]
+    expected = find_path(surface.with_pass_shape(*chosen), torch.from_numpy(weights[i]),
+                         torch.from_numpy(weights[j]), path_config(settings, seed=1))
+    assert records[0]["losses"] == expected.losses.tolist()
+    # A fixed run's records carry no shape, and were computed otherwise.
+    fixed, fixed_records = run_job(tmp_path, "fcp", {1: PAIRS[1]}, SETTINGS, "fixed")
+    assert "pass_shape" not in json.loads(fixed[1])["provenance"]
+    assert fixed_records[0]["losses"] != records[0]["losses"]

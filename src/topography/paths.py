@@ -20,6 +20,7 @@ from tqdm import tqdm
 
 from .design import PARAMETER_COUNTS
 from .io import nonfinite_keys, write_json
+from .landscape import measure_pass_shape
 from .pathfinder import PathConfig, find_path
 from .provenance import provenance
 from .runtime import Job
@@ -57,17 +58,32 @@ def path_job(job: Job) -> list[dict]:
         if max(i, j) >= len(weights):
             raise ValueError(f"{set_path}: pair {k} is ({i}, {j}) but the set holds {len(weights)} vectors")
     surface, dev = network_landscape(network, data_path, model, settings["chunk_size"], device)
+    measured = {}
+    if settings.get("pass_shape", "fixed") == "measured":
+        surface, measured = _measured(surface, weights, next(iter(pairs.values())), settings["points"], dev)
     records = []
     for (k, pair), output in zip(pairs.items(), outputs):
         record = _join_pair(surface, dev, weights, set_meta, pair, k, settings, model,
-                            f"{network}/{landscape}/{set_name}", set_path)
+                            f"{network}/{landscape}/{set_name}", set_path, measured)
         records.append(dict(record, network=network, landscape=landscape, set=set_name))
         write_json(output, records[-1])  # as each pair ends (write_json sorts the keys)
     return records
 
 
+def _measured(surface, weights, pair, points: int, dev):
+    """(surface, provenance entry) with the pass shape measured on the straight line of the
+    job's first pair (its inner points: what every step evaluates), shared by its pairs."""
+    t = torch.linspace(0, 1, points, dtype=torch.float64)[1:-1, None].to(dev, torch.float32)
+    w_a, w_b = torch.tensor(weights[pair[0]], device=dev), torch.tensor(weights[pair[1]], device=dev)
+    shape, seconds = measure_pass_shape(surface, (1 - t) * w_a + t * w_b)
+    timings = ", ".join(f"{rows} x {p}: {1e6 * s:.2f}" for (rows, p), s in seconds.items())
+    print(f"pass shape measured: {shape[0]} rows x {shape[1]} points per pass (microseconds per image and "
+          f"point, rows x points: {timings})", flush=True)
+    return surface.with_pass_shape(*shape), {"pass_shape": list(shape)}
+
+
 def _join_pair(surface, dev, weights, set_meta: Mapping, pair, k: int, settings: dict, model: dict,
-               name: str, set_path) -> dict:
+               name: str, set_path, measured: dict) -> dict:
     """One pair's record (without network, landscape, set); PathError if its loss diverged."""
     i, j = pair
     config = path_config(settings, seed=k)  # the pair's number seeds it, as a job of its own
@@ -92,5 +108,5 @@ def _join_pair(surface, dev, weights, set_meta: Mapping, pair, k: int, settings:
     return dict(
         result.to_dict(), pair=k, i=i, j=j,
         seed_i=set_meta["seeds"][i], seed_j=set_meta["seeds"][j],
-        provenance=provenance({"paths": settings, "model": model}, n_params=surface.n_params),
+        provenance=provenance({"paths": settings, "model": model}, n_params=surface.n_params, **measured),
     )
