@@ -8,7 +8,8 @@ Nothing here is a guess about speed; what is assumed is stated:
 
 1. The plan is the workflow's own: ``snakemake -n --forceall --configfile PRESET`` (every job
    of the run, whatever results/ holds), read per rule and, for ``train`` and ``path``, per
-   network and optimizer / landscape (their costs differ).
+   network and optimizer / landscape (their costs differ); a path job joins every pair of
+   its set.
 2. Per-unit costs are measured here, now, with the package's own functions at a small data
    size, at the config's ``threads`` (what one job gets): seconds per L-BFGS-GSS iteration
    and per SGD epoch (``bench/training.py``'s timing: one warm-up run, then ``train_run``
@@ -44,6 +45,7 @@ import torch
 
 from topography.config import load_config, run_settings
 from topography.data import load_dataset
+from topography.design import draw_pairs
 from topography.landscape import NetworkLandscape
 from topography.models import build_network
 from topography.pathfinder import PathConfig, find_path
@@ -161,6 +163,11 @@ def measure(config: dict, n_train: int, epochs: int, steps: int, threads: int) -
 # --- the estimate
 
 
+def pairs_per_set(config: dict) -> int:
+    """The pairs a path job joins: the same number for every set (design.pairs_of)."""
+    return len(draw_pairs(config["select"]["n_best"], config["paths"]["pairs"], 0))
+
+
 def estimate(config: dict, per_rule: Counter, jobs: list, units: dict) -> list[dict]:
     """One row per (rule, network, optimizer or landscape) with a measured cost, then the rest."""
     sizes = data_sizes(config)
@@ -179,8 +186,8 @@ def estimate(config: dict, per_rule: Counter, jobs: list, units: dict) -> list[d
             per_job_units = settings["max_iterations"] if kind == "lbfgs" else settings["epochs"]
             seconds = per_job_units * u[kind] * images["train"]
             unit = f"{u[kind] * images['train']:.3g} s/{'iteration' if kind == 'lbfgs' else 'epoch'}"
-        else:
-            per_job_units = config["paths"]["steps"]
+        else:  # a path job joins every pair of its set, one after another
+            per_job_units = config["paths"]["steps"] * pairs_per_set(config)
             step = u["path"] * sizes[kind] * (config["paths"]["points"] - 2)
             seconds = per_job_units * step
             unit = f"{step:.3g} s/step"

@@ -21,8 +21,10 @@ two timings taken back to back, and the median over repeats is printed:
   once per path, as find_path builds them) against the same step
   computed by a loop over torch's stock modules (bench/stock_loop.py: per point, the
   weights copied into nn.Linear / nn.Conv2d / nn.LSTM layers, a full-batch forward and
-  backward: what a user would otherwise run, "stock s"); these two alternate which
-  goes first from round to round;
+  backward: what a user would otherwise run, "stock s") and against the same step as the
+  authors' notebook takes it (bench/authors_loop.py: the stock modules' parameters rebound
+  to each point's weights, the coefficient gradients summed by hand, "authors s"); the
+  three take turns going first from round to round;
 - GFLOP/s: the network's flops of the path evaluation, counted analytically (below), per
   second; ratio: that rate against the round's matmul rate; speedup vs loop: loop s over
   eval s; each the median over the rounds;
@@ -32,7 +34,12 @@ two timings taken back to back, and the median over repeats is printed:
 - peak memory: the peak resident set size (ru_maxrss) of the subprocess after the steps,
   i.e. Python, torch, the data and the path finding together (before the loop runs);
 - vs stock: stock s over the package's step (speedup_vs_stock_loop), the median of the
-  rounds' ratios.
+  rounds' ratios; vs authors: authors s over the package's step (speedup_vs_authors_loop),
+  likewise;
+- measured shape: the pass shape that landscape.measure_pass_shape picks on this machine
+  for the step's points (what a path job with paths.pass_shape: measured would use), and
+  vs authors again with the package's step in passes of that shape, timed in the same
+  rounds (speedup_vs_authors_loop_measured_shape).
 
 Flops per image and point, 2 per multiply-add of the network's matmuls and convolutions
 (elementwise work, i.e. activations, pooling and the loss, is not counted):
@@ -58,11 +65,12 @@ from pathlib import Path
 import torch
 
 from topography.config import load_config
-from topography.landscape import NetworkLandscape
+from topography.landscape import NetworkLandscape, measure_pass_shape
 from topography.memory import keep_freed_memory
 from topography.models import NETWORKS, build_network
 from topography.pathfinder import FourierPath, PathConfig, _backward, _PathAlgebra, find_path
 
+from authors_loop import AuthorsLoop, authors_backward_objective
 from stock_loop import StockLoop, stock_backward_objective
 
 THREADS = 2
@@ -144,6 +152,7 @@ def measure(network: str, n_images: int, points: int, steps: int, rounds: int = 
     times = torch.linspace(0, 1, points, dtype=torch.float64)
     stock = StockLoop(net, x, y)
     stock.loss_and_grad(inner[0])  # warm-up (oneDNN primitives are built on first use)
+    authors = AuthorsLoop(net, x, y)
 
     # The package's step as find_path takes it: the path's constants (its straight line at
     # the times, the basis) are built once per path, not once per step.
@@ -157,21 +166,38 @@ def measure(network: str, n_images: int, points: int, steps: int, rounds: int = 
         path.coefficients.grad = None
         stock_backward_objective(path, times, stock, config.lam)
 
+    def authors_step():
+        path.coefficients.grad = None
+        authors_backward_objective(path, times, authors, config.lam)
+
     # Each step once untimed: the first stock step allocates its autograd temporaries afresh
     # and once took 4-6 times a later one, which would favour the package in round 0.
+    # The pass shape a job with paths.pass_shape: measured would choose here, and the
+    # package's step in passes of that shape.
+    shape_start = time.perf_counter()
+    shape, _ = measure_pass_shape(landscape, inner)
+    shape_seconds = time.perf_counter() - shape_start
+    measured = landscape.with_pass_shape(*shape)
+
+    def measured_step():
+        path.coefficients.grad = None
+        _backward(path, algebra, measured, config.lam)
+
     package_step()
     stock_step()
-    batched, loops, matmuls, package_steps, stock_steps = [], [], [], [], []
+    authors_step()
+    measured_step()
+    batched, loops, matmuls = [], [], []
+    functions = {"package": package_step, "stock": stock_step, "authors": authors_step, "measured": measured_step}
+    steps_by = {name: [] for name in functions}
     for r in range(rounds):
         batched.append(timed(lambda: landscape.losses_and_grads(inner)))
         loops.append(timed(lambda: [landscape.loss_and_grad(w) for w in inner]) if with_loop else math.nan)
         matmuls.append(matmul_gflops())
-        if r % 2:
-            stock_steps.append(timed(stock_step))
-            package_steps.append(timed(package_step))
-        else:
-            package_steps.append(timed(package_step))
-            stock_steps.append(timed(stock_step))
+        order = list(functions)[r % 4:] + list(functions)[:r % 4]  # each goes first in turn
+        for name in order:
+            steps_by[name].append(timed(functions[name]))
+    package_steps, stock_steps, authors_steps = steps_by["package"], steps_by["stock"], steps_by["authors"]
 
     median = statistics.median
     timings = list(zip(batched, loops, matmuls))  # (eval s, loop s, matmul GFLOP/s) per round
@@ -191,6 +217,13 @@ def measure(network: str, n_images: int, points: int, steps: int, rounds: int = 
         "stock_loop_seconds": median(stock_steps),
         "speedup_vs_stock_loop": median(s / p for p, s in zip(package_steps, stock_steps)),
         "stock_ratios": [s / p for p, s in zip(package_steps, stock_steps)],
+        "authors_loop_seconds": median(authors_steps),
+        "speedup_vs_authors_loop": median(a / p for p, a in zip(package_steps, authors_steps)),
+        "authors_ratios": [a / p for p, a in zip(package_steps, authors_steps)],
+        "measured_pass_shape": list(shape),
+        "measuring_seconds": shape_seconds,
+        "measured_step_seconds": median(steps_by["measured"]),
+        "speedup_vs_authors_loop_measured_shape": median(a / m for m, a in zip(steps_by["measured"], authors_steps)),
         "peak_memory_gb": peak_gb,
         "n_images": n_images,
         "points": points,
@@ -213,7 +246,8 @@ def run_child(network: str, args) -> dict:
 
 def print_table(rows: list[dict]) -> None:
     header = (f"{'network':<12}{'s/step':>8}{'GFLOP/s':>9}{'matmul':>8}{'ratio':>7}{'needed':>8}{'ratio':>7}"
-              f"{'eval s':>8}{'loop s':>8}{'speedup':>9}{'bound':>8}{'peak GB':>9}{'step s':>8}{'stock s':>9}{'vs stock':>10}")
+              f"{'eval s':>8}{'loop s':>8}{'speedup':>9}{'bound':>8}{'peak GB':>9}{'step s':>8}{'stock s':>9}{'vs stock':>10}"
+              f"{'authors s':>10}{'vs authors':>11}{'measured shape':>16}{'vs authors':>11}")
     print(header)
     print("-" * len(header))
     for r in rows:
@@ -222,11 +256,15 @@ def print_table(rows: list[dict]) -> None:
             f"{r['ratio_to_matmul']:>7.2f}{r['gflops_needed']:>8.1f}{r['ratio_needed_to_matmul']:>7.2f}"
             f"{r['seconds_per_evaluation']:>8.3f}{r['loop_seconds']:>8.2f}{r['speedup_vs_loop']:>8.2f}x"
             f"{r['speedup_bound']:>7.1f}x{r['peak_memory_gb']:>9.2f}{r['step_seconds']:>8.3f}{r['stock_loop_seconds']:>9.3f}"
-            f"{r['speedup_vs_stock_loop']:>9.2f}x"
+            f"{r['speedup_vs_stock_loop']:>9.2f}x{r['authors_loop_seconds']:>10.3f}{r['speedup_vs_authors_loop']:>10.2f}x"
+            f"{'x'.join(map(str, r['measured_pass_shape'])):>16}{r['speedup_vs_authors_loop_measured_shape']:>10.2f}x"
         )
     print("GFLOP/s: 3 x forward flops; needed: without the first layer's input gradient; ratios: medians of")
-    print("back-to-back pairs; bound: the speedup at the matmul rate with no other cost; step s, stock s: one")
-    print("step's gradient by the package and by a loop over torch's stock modules (see --help)")
+    print("back-to-back pairs; bound: the speedup at the matmul rate with no other cost; step s, stock s,")
+    print("authors s: one step's gradient by the package, by a loop over torch's stock modules and by the")
+    print("authors' loop (bench/authors_loop.py); vs stock, vs authors: medians of the rounds' ratios; measured")
+    print("shape: the pass shape (rows x points) measure_pass_shape picks here, and the authors' loop against")
+    print("the package's step in passes of that shape (paths.pass_shape: measured) (see --help)")
 
 
 def main() -> None:

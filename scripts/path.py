@@ -1,4 +1,4 @@
-"""Snakemake `path` rule: FourierPathFinder between one pair of a solution set."""
+"""Snakemake `path` rule: FourierPathFinder between every pair of one solution set."""
 
 from topography.paths import path_job
 from topography.runtime import run

@@ -13,7 +13,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 # The keys the path benchmark's JSON must carry, one object per network (issue 3).
 PATH_KEYS = {"network", "seconds_per_step", "gflops", "matmul_gflops", "ratio_to_matmul",
-             "speedup_vs_loop", "peak_memory_gb", "speedup_vs_stock_loop", "stock_loop_seconds"}
+             "speedup_vs_loop", "peak_memory_gb", "speedup_vs_stock_loop", "stock_loop_seconds",
+             "speedup_vs_authors_loop", "authors_loop_seconds", "measured_step_seconds",
+             "speedup_vs_authors_loop_measured_shape"}
 
 
 def run(*args):
@@ -33,6 +35,9 @@ def test_path_benchmark_writes_one_object_per_network(tmp_path):
         assert all(math.isfinite(row[k]) and row[k] > 0 for k in PATH_KEYS - {"network"})
         assert row["peak_memory_gb"] < 4
         assert row["network"] in stdout  # the printed table has a line per network
+        assert len(row["authors_ratios"]) == row["rounds"]  # one back-to-back ratio per round
+        assert len(row["measured_pass_shape"]) == 2 and min(row["measured_pass_shape"]) >= 1
+    assert "vs authors" in stdout
 
 
 def test_path_benchmark_refuses_too_few_steps():
@@ -102,4 +107,31 @@ def test_stock_loop_computes_the_package_step(name):
     grad, path.coefficients.grad = path.coefficients.grad, None
     stock_value = stock_backward_objective(path, t, StockLoop(net, x, y), 0.1)
     assert stock_value == pytest.approx(value, rel=1e-5)
+    torch.testing.assert_close(path.coefficients.grad, grad, rtol=1e-4, atol=1e-6)
+
+
+@pytest.mark.parametrize("name", ["fcp", "lenet", "autoencoder", "lstm"])
+def test_authors_loop_computes_the_package_step(name):
+    """The authors' loop (bench/authors_loop.py: stock modules, gradients summed by hand)
+    gives the package's objective and coefficient gradient."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    try:
+        from authors_loop import AuthorsLoop, authors_backward_objective
+    finally:
+        sys.path.remove(str(ROOT / "bench"))
+    from topography.landscape import NetworkLandscape
+    from topography.models import build_network
+    from topography.pathfinder import FourierPath, backward_objective
+
+    net = build_network(name)
+    generator = torch.Generator().manual_seed(0)
+    x, y = torch.rand(40, 784, generator=generator), torch.randint(0, 10, (40,), generator=generator)
+    path = FourierPath(net.init_vector(1), net.init_vector(2), n_fourier=3)
+    with torch.no_grad():
+        path.coefficients.normal_(0, 0.05, generator=generator)
+    t = torch.linspace(0, 1, 7, dtype=torch.float64)
+    value = backward_objective(path, t, NetworkLandscape(net, x, y), 0.1)
+    grad, path.coefficients.grad = path.coefficients.grad, None
+    authors_value = authors_backward_objective(path, t, AuthorsLoop(net, x, y), 0.1)
+    assert authors_value == pytest.approx(value, rel=1e-5)
     torch.testing.assert_close(path.coefficients.grad, grad, rtol=1e-4, atol=1e-6)

@@ -28,7 +28,8 @@ def test_estimate_of_the_smoke_preset(tmp_path):
                           cwd=ROOT, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     result = json.loads(out.read_text())
-    # The plan's counts: 2 networks x 2 optimizers x 2 seeds; 2 networks x 6 (landscape, set) x 1 pair.
+    # The plan's counts: 2 networks x 2 optimizers x 2 seeds; 2 networks x 6 (landscape, set), each
+    # path job joining the set's 1 pair.
     assert result["jobs_per_rule"]["train"] == 8
     assert result["jobs_per_rule"]["path"] == 12
     assert result["planning_seconds"] > 0
@@ -51,10 +52,10 @@ def test_estimate_of_the_smoke_preset(tmp_path):
 def test_estimate_scales_linearly_in_images_and_points(estimate_module):
     config = {"data": {"n_train": 1000, "n_test": None},
               "train": {"lbfgs": {"max_iterations": 10}, "sgd": {"epochs": 4}},
-              "paths": {"steps": 5, "points": 12}}
+              "paths": {"steps": 5, "points": 12, "pairs": 3}, "select": {"n_best": 3}}
     units = {"fcp": {"lbfgs": 1e-3, "sgd": 2e-3, "path": 1e-4}}
     jobs = [("train", {"network": "fcp", "optimizer": "lbfgs", "seed": "0"}),
-            ("path", {"network": "fcp", "landscape": "test", "set": "sgd-test", "pair": "0"})]
+            ("path", {"network": "fcp", "landscape": "test", "set": "sgd-test"})]
     per_rule = Counter(train=1, path=1, data=1)
 
     def seconds(config):
@@ -63,11 +64,16 @@ def test_estimate_scales_linearly_in_images_and_points(estimate_module):
 
     base = seconds(config)
     assert base["train"] == pytest.approx(10 * 1e-3 * (1000 + 10_000))  # n_test null: all 10,000
-    assert base["path"] == pytest.approx(5 * 1e-4 * 10_000 * 10)
+    assert base["path"] == pytest.approx(3 * 5 * 1e-4 * 10_000 * 10)  # the set's 3 pairs in one job
     assert base["data"] is None  # not measured, listed
-    bigger = seconds({**config, "data": {"n_train": 2000, "n_test": 20_000}, "paths": {"steps": 5, "points": 22}})
+    bigger = seconds({**config, "data": {"n_train": 2000, "n_test": 20_000},
+                      "paths": {"steps": 5, "points": 22, "pairs": 3}})
     assert bigger["train"] == pytest.approx(2 * base["train"])
     assert bigger["path"] == pytest.approx(2 * 2 * base["path"])
+    # more pairs than the 3 vectors have (3): still 3; more vectors: the pairs asked for
+    assert seconds({**config, "paths": {**config["paths"], "pairs": 10}})["path"] == pytest.approx(base["path"])
+    more = seconds({**config, "paths": {**config["paths"], "pairs": 10}, "select": {"n_best": 5}})
+    assert more["path"] == pytest.approx(10 / 3 * base["path"])
 
 
 def test_plan_parser_reads_counts_and_wildcards(estimate_module):
@@ -82,11 +88,11 @@ rule train:
     wildcards: network=fcp, optimizer=sgd, seed=0
     [date]
     rule path:
-        wildcards: network=fcp, landscape=train, set=sgd-test, pair=1
+        wildcards: network=fcp, landscape=train, set=sgd-test
 """
     per_rule, jobs = estimate_module.parse_plan(text)
     assert per_rule == Counter(path=2, train=1)
     assert jobs == [("train", {"network": "fcp", "optimizer": "sgd", "seed": "0"}),
-                    ("path", {"network": "fcp", "landscape": "train", "set": "sgd-test", "pair": "1"})]
+                    ("path", {"network": "fcp", "landscape": "train", "set": "sgd-test"})]
     with pytest.raises(ValueError, match="Job stats"):
         estimate_module.parse_plan("Nothing to be done.")

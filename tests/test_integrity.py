@@ -277,10 +277,10 @@ def test_path_with_non_finite_loss_names_the_pair(tmp_path):
     output = tmp_path / "pair0.json"
     with pytest.raises(PathError, match=r"fcp/train/sgd-train pair 0 \(vectors 0 and 1 .* seeds 4 and 9\)"):
         path_job(Job(
-            input=dict(set=str(set_path), data=str(data)), output=dict(record=str(output)),
-            params=dict(pair=(0, 1), settings=settings, model=dict(activation="softplus", lstm_permutation_seed=1234),
-                        device="cpu"),
-            wildcards=dict(network="fcp", landscape="train", set="sgd-train", pair="0"),
+            input=dict(set=str(set_path), data=str(data)), output=dict(records=[str(output)]),
+            params=dict(pairs={0: (0, 1)}, settings=settings,
+                        model=dict(activation="softplus", lstm_permutation_seed=1234), device="cpu"),
+            wildcards=dict(network="fcp", landscape="train", set="sgd-train"),
         ))
     assert not output.exists()
 

@@ -15,6 +15,7 @@ Python loop over the vectors.
 from __future__ import annotations
 
 import math
+import time
 from typing import Callable
 
 import torch
@@ -30,7 +31,11 @@ from .models import FlatNetwork
 # per-vector matmuls (inner dimension: the images) run at speed. The LSTM goes one vector
 # at a time through torch's fused kernel (models.PermutedLSTM.forward_batched), whose
 # per-image cost doubled between 334 and 500 images a call on the 2-core machine: 256.
+# These are the fallback: measure_pass_shape picks a shape on the machine at hand.
 PASS_SHAPES = {"fcp": (48_000, 48), "autoencoder": (12_000, 12), "lenet": (1_200, 48), "lstm": (256, 1)}
+# The shapes measure_pass_shape tries: the fallback's rows scaled by these, with its points
+# per pass and (where that is more than one) a quarter of them.
+ROW_SCALES = (0.25, 0.5, 1, 2, 4)
 
 
 class Landscape:
@@ -123,6 +128,10 @@ class NetworkLandscape(Landscape):
     def with_chunk_size(self, chunk_size):
         return self._like(self.x, self.y, chunk_size)
 
+    def with_pass_shape(self, rows_per_pass: int, points_per_pass: int) -> "NetworkLandscape":
+        """The same landscape evaluated in passes of this shape (see PASS_SHAPES)."""
+        return NetworkLandscape(self.net, self.x, self.y, self.chunk_size, rows_per_pass, points_per_pass)
+
     def _like(self, x, y, chunk_size):
         return NetworkLandscape(self.net, x, y, chunk_size, self.rows_per_pass, self.points_per_pass)
 
@@ -194,3 +203,50 @@ class NetworkLandscape(Landscape):
         with torch.no_grad():
             correct = sum(int(self.net.correct(w, xc, yc)) for xc, yc in self.chunks())
         return correct / self.n
+
+
+def measure_pass_shape(landscape: NetworkLandscape, weights: torch.Tensor, repeats: int = 2,
+                       clock: Callable[[], float] = time.perf_counter) -> tuple[tuple[int, int], dict]:
+    """The fastest pass shape (rows_per_pass, points_per_pass) of ``landscape`` for
+    ``losses_and_grads`` on ``weights`` [K, P] (e.g. a path's inner points), timed here and
+    now; and every candidate's cost, seconds per image and vector, for the log.
+
+    Candidates: the landscape's own shape with its rows scaled by ROW_SCALES, and with a
+    quarter of its points per pass; those that would make the same passes on K vectors
+    are timed once. Each is timed on one pass of its own: its vectors per pass (the first
+    of ``weights``) on its images per chunk (the first of the data), once to warm up (oneDNN
+    builds its primitives per shape), then the best of ``repeats`` (other load only slows),
+    divided by the images times the vectors. All of it costs about three evaluations of
+    the rows of the candidates' passes, a small part of one path step on the whole set.
+
+    The shape sets how many images a pass sums over, so another choice changes the results
+    by float rounding: a job that measures is reproducible given the shape it chose (which
+    it logs and records), not across machines.
+    """
+    rows, points = landscape.rows_per_pass, landscape.points_per_pass
+    k = len(weights)
+
+    def blocks(shape):  # (vectors per pass, images per chunk): what the shape does to k vectors
+        group = min(k, shape[1], shape[0])
+        return group, max(1, min(landscape.chunk_size, landscape.n, shape[0] // group))
+
+    candidates, seen = [], set()
+    for p in dict.fromkeys((points, max(1, points // 4))):
+        for scale in ROW_SCALES:
+            shape = (max(1, round(rows * scale)), p)
+            if blocks(shape) not in seen:  # shapes that make the same passes are timed once
+                seen.add(blocks(shape))
+                candidates.append(shape)
+    cost = {}
+    for shape in candidates:
+        group, images = blocks(shape)
+        trial = landscape.subset(torch.arange(images, device=landscape.x.device)).with_pass_shape(*shape)
+        trial.losses_and_grads(weights[:group])  # warm-up
+        times = []
+        for _ in range(repeats):
+            start = clock()
+            trial.losses_and_grads(weights[:group])
+            times.append(clock() - start)
+        cost[shape] = min(times) / (images * group)
+    best = min(candidates, key=lambda shape: (cost[shape], candidates.index(shape)))
+    return best, cost

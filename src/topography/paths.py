@@ -1,14 +1,26 @@
-"""The ``path`` job: one pair of a solution set joined by FourierPathFinder on one
-landscape. The barrier tables and figures are barriers.py's, the 2D toy of paper Fig 3
-toy.py's."""
+"""The ``path`` job: every drawn pair of one solution set joined by FourierPathFinder on
+one landscape, one record per pair. The barrier tables and figures are barriers.py's, the
+2D toy of paper Fig 3 toy.py's.
+
+One job per (network, landscape, set), not per pair: a path job of a small network is
+mostly its start (importing torch, reading the data, building the landscape), which the
+set's pairs now share. The pairs are optimised one after another, each exactly as a job of
+its own would (its own seed, its own Adam state and kept path, the same passes through the
+landscape), so each record is byte for byte what joining that pair alone writes
+(tests/test_paths.py). Passes that mix the points of several pairs were measured no faster
+on the CPU (docs/performance.md) and would change the summation order, so they are not made.
+"""
 
 from __future__ import annotations
+
+from typing import Mapping
 
 import torch
 from tqdm import tqdm
 
 from .design import PARAMETER_COUNTS
 from .io import nonfinite_keys, write_json
+from .landscape import measure_pass_shape
 from .pathfinder import PathConfig, find_path
 from .provenance import provenance
 from .runtime import Job
@@ -26,22 +38,56 @@ def path_config(settings: dict, seed: int) -> PathConfig:
     return PathConfig(**{k: settings[k] for k in keys}, seed=seed)
 
 
-def path_job(job: Job) -> dict:
-    """The ``path`` rule: join vectors ``params["pair"]`` (i, j) of one set on the train or
-    test landscape. input: set, data; output: record; params: pair, settings (the config's
-    paths), model, device; wildcards: network, landscape, set, pair (its number)."""
+def path_job(job: Job) -> list[dict]:
+    """The ``path`` rule: join the pairs ``params["pairs"]`` ({pair number: (i, j)}) of one
+    set on the train or test landscape, writing pair k's record to the k-th file of
+    ``output["records"]`` (pair numbers in the mapping's order). A subset of a set's pairs
+    gives those pairs' records unchanged. input: set, data; params: pairs, settings (the
+    config's paths), model, device; wildcards: network, landscape, set."""
     network, landscape, set_name = job.wildcards["network"], job.wildcards["landscape"], job.wildcards["set"]
-    pair_index, pair = int(job.wildcards["pair"]), job.params["pair"]
-    set_path, data_path, output = job.input["set"], job.input["data"], job.output["record"]
+    pairs = {int(k): tuple(pair) for k, pair in job.params["pairs"].items()}
+    outputs = job.output["records"]
+    outputs = [outputs] if isinstance(outputs, str) else list(outputs)
+    if len(outputs) != len(pairs):
+        raise ValueError(f"path job {network}/{landscape}/{set_name}: {len(pairs)} pairs in params 'pairs' "
+                         f"but {len(outputs)} files in output 'records'")
+    set_path, data_path = job.input["set"], job.input["data"]
     settings, model, device = job.params["settings"], job.params["model"], job.params.get("device", "auto")
     weights, set_meta = load_set(set_path, network, set_name, PARAMETER_COUNTS[network])
-    i, j = pair
-    if max(i, j) >= len(weights):
-        raise ValueError(f"{set_path}: pair ({i}, {j}) but the set holds {len(weights)} vectors")
+    for k, (i, j) in pairs.items():
+        if max(i, j) >= len(weights):
+            raise ValueError(f"{set_path}: pair {k} is ({i}, {j}) but the set holds {len(weights)} vectors")
     surface, dev = network_landscape(network, data_path, model, settings["chunk_size"], device)
-    config = path_config(settings, seed=pair_index)
+    measured = {}
+    if settings.get("pass_shape", "fixed") == "measured":
+        surface, measured = _measured(surface, weights, next(iter(pairs.values())), settings["points"], dev)
+    records = []
+    for (k, pair), output in zip(pairs.items(), outputs):
+        record = _join_pair(surface, dev, weights, set_meta, pair, k, settings, model,
+                            f"{network}/{landscape}/{set_name}", set_path, measured)
+        records.append(dict(record, network=network, landscape=landscape, set=set_name))
+        write_json(output, records[-1])  # as each pair ends (write_json sorts the keys)
+    return records
 
-    bar = tqdm(total=config.steps, desc=f"{network}/{landscape}/{set_name}/pair{pair_index}", mininterval=2.0)
+
+def _measured(surface, weights, pair, points: int, dev):
+    """(surface, provenance entry) with the pass shape measured on the straight line of the
+    job's first pair (its inner points: what every step evaluates), shared by its pairs."""
+    t = torch.linspace(0, 1, points, dtype=torch.float64)[1:-1, None].to(dev, torch.float32)
+    w_a, w_b = torch.tensor(weights[pair[0]], device=dev), torch.tensor(weights[pair[1]], device=dev)
+    shape, seconds = measure_pass_shape(surface, (1 - t) * w_a + t * w_b)
+    timings = ", ".join(f"{rows} x {p}: {1e6 * s:.2f}" for (rows, p), s in seconds.items())
+    print(f"pass shape measured: {shape[0]} rows x {shape[1]} points per pass (microseconds per image and "
+          f"point, rows x points: {timings})", flush=True)
+    return surface.with_pass_shape(*shape), {"pass_shape": list(shape)}
+
+
+def _join_pair(surface, dev, weights, set_meta: Mapping, pair, k: int, settings: dict, model: dict,
+               name: str, set_path, measured: dict) -> dict:
+    """One pair's record (without network, landscape, set); PathError if its loss diverged."""
+    i, j = pair
+    config = path_config(settings, seed=k)  # the pair's number seeds it, as a job of its own
+    bar = tqdm(total=config.steps, desc=f"{name}/pair{k}", mininterval=2.0)
 
     def progress(step, objective):
         bar.update(1)
@@ -50,19 +96,17 @@ def path_job(job: Job) -> dict:
     w_a, w_b = torch.tensor(weights[i], device=dev), torch.tensor(weights[j], device=dev)
     result = find_path(surface, w_a, w_b, config, progress)
     bar.close()
-    print(f"height {result.height:.4g} (straight line {result.straight_height:.4g}), {result.seconds:.1f} s", flush=True)
+    print(f"pair {k}: height {result.height:.4g} (straight line {result.straight_height:.4g}), "
+          f"{result.seconds:.1f} s", flush=True)
     bad = nonfinite_keys(result.to_dict())
     if bad:
         raise PathError(
-            f"{network}/{landscape}/{set_name} pair {pair_index} (vectors {i} and {j} of {set_path}, seeds "
+            f"{name} pair {k} (vectors {i} and {j} of {set_path}, seeds "
             f"{set_meta['seeds'][i]} and {set_meta['seeds'][j]}): the loss along the path is not finite "
             f"({', '.join(bad[:5])}); the path optimisation diverged: lower paths.lr and rerun"
         )
-    record = dict(
-        result.to_dict(),
-        network=network, landscape=landscape, set=set_name, pair=pair_index, i=i, j=j,
+    return dict(
+        result.to_dict(), pair=k, i=i, j=j,
         seed_i=set_meta["seeds"][i], seed_j=set_meta["seeds"][j],
-        provenance=provenance({"paths": settings, "model": model}, n_params=surface.n_params),
+        provenance=provenance({"paths": settings, "model": model}, n_params=surface.n_params, **measured),
     )
-    write_json(output, record)
-    return record

@@ -176,6 +176,19 @@ def pairs_of(network, set_name):
     return design.pairs_of(config["seed"], network, set_name, config["select"]["n_best"], config["paths"]["pairs"])
 
 
+# Every set has the same number of pairs: min(paths.pairs, every distinct pair of n_best).
+N_PAIRS = len(design.draw_pairs(config["select"]["n_best"], config["paths"]["pairs"], 0))
+
+
+def pair_records():
+    """The path rule's outputs: the record of every pair of its set (one file name where the
+    sets have no pairs: no job is then asked for, but a rule needs an output)."""
+    return [
+        design.PATH.format(network="{network}", landscape="{landscape}", set="{set}", pair=k)
+        for k in range(max(1, N_PAIRS))
+    ]
+
+
 def path_files(network=None):
     networks = NETWORKS if network is None else [network]
     return [

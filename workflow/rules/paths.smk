@@ -1,3 +1,7 @@
+# One job per network, landscape and set joins every drawn pair of the set (paths.py): the
+# pairs share the job's start. To redo one pair, force its file:
+#   snakemake --forcerun results/paths/fcp/train/sgd-test/pair2.json
+# which reruns its set's job; the set's other records come out byte for byte as before.
 rule path:
     input:
         unpack(set_inputs),
@@ -5,14 +9,13 @@ rule path:
         data_meta="results/data/{landscape}.json",
         code=code("path"),
     output:
-        record="results/paths/{network}/{landscape}/{set}/pair{pair}.json",
+        records=pair_records(),
     log:
-        "logs/paths/{network}/{landscape}/{set}/pair{pair}.log",
+        "logs/paths/{network}/{landscape}/{set}.log",
     benchmark:
-        "benchmarks/paths/{network}/{landscape}/{set}/pair{pair}.tsv"
+        "benchmarks/paths/{network}/{landscape}/{set}.tsv"
     wildcard_constraints:
         landscape="train|test",
-        pair=r"\d+",
     group:
         "paths"
     conda:
@@ -23,7 +26,7 @@ rule path:
         runtime=path_runtime,
         gpu=gpus(),
     params:
-        pair=lambda wildcards: pairs_of(wildcards.network, wildcards.set)[int(wildcards.pair)],
+        pairs=lambda wildcards: dict(enumerate(pairs_of(wildcards.network, wildcards.set))),
         settings=config["paths"],
         model=config["model"],
         device=config["device"],

@@ -50,7 +50,8 @@ def path_runtime(wildcards, attempt):
     per_step = SECONDS_PER_IMAGE["path"][wildcards.network] * (paths["points"] - 2)
     # the steps on `images`, then the straight and final paths on the whole landscape
     seconds = per_step * (paths["steps"] * images + 2 * n_images(wildcards.landscape))
-    return minutes(seconds, attempt)
+    # every pair of the set, one after another in the one job (its start counted once)
+    return minutes(max(1, N_PAIRS) * seconds, attempt)
 
 
 def gpus():
