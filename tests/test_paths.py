@@ -157,3 +157,24 @@ def test_a_measured_job_records_its_shape_and_computes_with_it(tmp_path, monkeyp
     fixed, fixed_records = run_job(tmp_path, "fcp", {1: PAIRS[1]}, SETTINGS, "fixed")
     assert "pass_shape" not in json.loads(fixed[1])["provenance"]
     assert fixed_records[0]["losses"] != records[0]["losses"]
+
+
+# --- the plan: one path job per (network, landscape, set), writing every pair's record
+
+
+def test_the_plan_has_one_path_job_per_set_with_every_pair_as_an_output(tmp_path):
+    import re
+
+    from workflow_helpers import copy_workflow, planned_jobs, snakemake
+
+    workdir = copy_workflow(tmp_path / "wf")
+    (workdir / "more_pairs.yaml").write_text("select: {n_best: 3}\ntrain: {seeds: 3}\npaths: {pairs: 3}\n")
+    args = ("--configfile", "presets/smoke.yaml", "more_pairs.yaml")
+    # 2 networks x (4 sets on the training landscape + 2 on the test one); 3 pairs each
+    assert planned_jobs(workdir, *args)["path"] == 12
+    text = snakemake(workdir, "-n", *args).stdout
+    outputs = re.findall(r"rule path:\n\s+input: .*\n\s+output: (.*)\n\s+log: (.*)", text)
+    assert len(outputs) == 12
+    for files, log in outputs:
+        stem = log.removeprefix("logs/paths/").removesuffix(".log")  # network/landscape/set
+        assert files.split(", ") == [f"results/paths/{stem}/pair{k}.json" for k in range(3)]

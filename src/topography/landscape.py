@@ -216,8 +216,9 @@ def measure_pass_shape(landscape: NetworkLandscape, weights: torch.Tensor, repea
     are timed once. Each is timed on one pass of its own: its vectors per pass (the first
     of ``weights``) on its images per chunk (the first of the data), once to warm up (oneDNN
     builds its primitives per shape), then the best of ``repeats`` (other load only slows),
-    divided by the images times the vectors. All of it costs about three evaluations of
-    the rows of the candidates' passes, a small part of one path step on the whole set.
+    divided by the images times the vectors. All of it costs three evaluations of the
+    candidates' passes, about one path step on the whole set or less (docs/performance.md),
+    paid once by a path job for all its pairs.
 
     The shape sets how many images a pass sums over, so another choice changes the results
     by float rounding: a job that measures is reproducible given the shape it chose (which
