@@ -42,8 +42,8 @@ from pathlib import Path
 
 import torch
 
-from topography.config import load_config, run_settings
-from topography.data import load_dataset
+from topography.workflow.config import load_config, run_settings
+from topography.jobs.data import load_dataset
 from topography.landscape import NetworkLandscape
 from topography.models import build_network
 from topography.pathfinder import PathConfig, find_path

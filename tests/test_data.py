@@ -1,4 +1,4 @@
-"""Tests of topography.data on small generated IDX files and on the embedded digits."""
+"""Tests of topography.jobs.data on small generated IDX files and on the embedded digits."""
 
 from __future__ import annotations
 
@@ -16,10 +16,11 @@ import numpy as np
 import pytest
 import torch
 
-from topography import data
-from topography.data import DataError
-from topography.mnist_files import check_idx_files
-from topography.io import save_arrays, sidecar
+from topography.jobs import data
+from topography.jobs.data import DataError
+from topography.workflow import mnist_files
+from topography.workflow.mnist_files import check_idx_files
+from topography.workflow.io import save_arrays, sidecar
 
 # ---------------------------------------------------------------------------------------
 # Helpers: tiny MNIST-shaped IDX files
@@ -444,7 +445,7 @@ def test_the_idx_check_imports_only_the_standard_library():
     """It runs while Snakemake builds the DAG, which imports no torch, numpy or pandas."""
     import ast
 
-    source = Path(data.__file__).with_name("mnist_files.py").read_text()
+    source = Path(mnist_files.__file__).read_text()
     modules = {alias.name.split(".")[0] for node in ast.walk(ast.parse(source))
                if isinstance(node, ast.Import) for alias in node.names}
     modules |= {node.module.split(".")[0] for node in ast.walk(ast.parse(source))

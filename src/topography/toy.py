@@ -24,11 +24,11 @@ import numpy as np
 import pandas as pd
 import torch
 
-from .io import write_csv
+from .workflow.io import write_csv
 from .landscape import FunctionLandscape
 from .pathfinder import PathConfig, find_path, path_points
-from .runtime import Job
-from .style import plt, save_figure
+from .workflow.runtime import Job
+from .figures.style import plt, save_figure
 
 C1, C2 = (-0.5, -0.5), (0.5, 0.0)  # attracting Gaussians
 D1, D2 = (-0.2, -0.4), (0.0, 0.3)  # repelling bumps

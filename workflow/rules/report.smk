@@ -41,7 +41,7 @@ rule report:
         data=["results/data/train.json", "results/data/test.json"],
         notebook=repo_file("notebooks/report.ipynb"),
         template=repo_file("notebooks/templates/offline/index.html.j2"),
-        paper=repo_file("src/topography/paper_values.yaml"),
+        paper=repo_file("src/topography/jobs/paper_values.yaml"),
         code=code("report", "notebooks/report.ipynb"),
     output:
         html="results/report/report.html",

@@ -9,7 +9,7 @@ import matplotlib
 matplotlib.use("Agg")  # figures are files; never open a window (also on clusters)
 import matplotlib.pyplot as plt  # noqa: E402
 
-from .io import atomic_path  # noqa: E402
+from ..workflow.io import atomic_path  # noqa: E402
 
 # The experiment's names (optimizers, sets, ...) are design's; here only how they look.
 OPTIMIZER_LABELS = {"lbfgs": "L-BFGS-GSS", "sgd": "SGD"}

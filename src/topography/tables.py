@@ -10,8 +10,8 @@ from typing import Iterable, Mapping
 import pandas as pd
 
 from .design import ORDER
-from .io import read_json, write_csv
-from .runtime import Job
+from .workflow.io import read_json, write_csv
+from .workflow.runtime import Job
 
 
 def curvature_table(documents: Iterable[Mapping]) -> pd.DataFrame:

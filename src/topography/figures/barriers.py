@@ -13,9 +13,9 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from .design import LANDSCAPES, ORDER, SETS
-from .io import read_json, read_table, write_csv
-from .runtime import Job
+from ..design import LANDSCAPES, ORDER, SETS
+from ..workflow.io import read_json, read_table, write_csv
+from ..workflow.runtime import Job
 from .style import NETWORK_LABELS, SET_COLORS, SET_LABELS, in_order, plt, save_figure, set_palette
 
 BARRIER_COLUMNS = (

@@ -8,7 +8,7 @@ from pathlib import Path
 import jsonschema
 import yaml
 
-from .design import EMBEDDED_IMAGES, OPTIMIZERS
+from ..design import EMBEDDED_IMAGES, OPTIMIZERS
 
 # Package data, so that a non-editable install finds it too; workflow/schemas/ links to it.
 SCHEMA = resources.files(__package__).joinpath("config.schema.yaml")

@@ -30,13 +30,13 @@ import torch
 from safetensors import SafetensorError
 
 from topography.design import EMBEDDED_IMAGES
-from topography.io import atomic_path, load_arrays, save_arrays
-from topography.mnist_files import (  # noqa: F401 (find_idx_file, MNIST_SHA256: part of this module's API)
+from topography.workflow.io import atomic_path, load_arrays, save_arrays
+from topography.workflow.mnist_files import (  # noqa: F401 (find_idx_file, MNIST_SHA256: part of this module's API)
     GZIP_MAGIC, IDX_FILES, MNIST_SHA256, SKIP_KEY, DataError, check_idx_files, checksums, find_idx_file,
     sha256_of_file,
 )
-from topography.provenance import provenance
-from topography.runtime import Job
+from topography.workflow.provenance import provenance
+from topography.workflow.runtime import Job
 
 N_CLASSES = 10
 N_PIXELS = 28 * 28

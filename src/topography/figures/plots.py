@@ -16,10 +16,10 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from .design import KINDS, OPTIMIZERS, set_name
-from .geometry import KERNELS, representative_runs
-from .io import read_table
-from .runtime import Job
+from ..design import KINDS, OPTIMIZERS, set_name
+from ..geometry import KERNELS, representative_runs
+from ..workflow.io import read_table
+from ..workflow.runtime import Job
 from .style import NETWORK_LABELS, OPTIMIZER_LABELS, SET_COLORS, SET_LABELS, in_order, plt, save_figure, set_palette
 
 HISTORY_COLUMNS = ("network", "optimizer", "seed", "epoch", "split", "loss")

@@ -10,13 +10,13 @@ from typing import Mapping
 import torch
 from tqdm import tqdm
 
-from .bezier import BezierConfig, find_bezier_path
-from .design import PARAMETER_COUNTS, name_seed
-from .io import write_json
-from .provenance import provenance
-from .runtime import Job
-from .sets import load_set
-from .surface import network_landscape
+from ..bezier import BezierConfig, find_bezier_path
+from ..design import PARAMETER_COUNTS, name_seed
+from ..workflow.io import write_json
+from ..workflow.provenance import provenance
+from ..workflow.runtime import Job
+from ..workflow.sets import load_set
+from .landscapes import network_landscape
 
 BEZIER_KEYS = ("steps", "lr", "samples_per_step")
 

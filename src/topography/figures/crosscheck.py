@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from .design import SETS
-from .io import read_table
-from .runtime import Job
+from ..design import SETS
+from ..workflow.io import read_table
+from ..workflow.runtime import Job
 from .style import NETWORK_LABELS, SET_COLORS, SET_LABELS, in_order, plt, save_figure
 
 # The curvature figure's panels: column of curvature.csv -> axis label.
