@@ -6,15 +6,14 @@ import pandas as pd
 import pytest
 
 from topography.design import draw_pairs
-from topography.figures.barriers import (
+from topography.figures.barriers import plot_barrier_budget, plot_barriers
+from topography.tables import (
     BARRIER_COLUMNS,
     HEIGHT_COLUMNS,
     collect_barriers,
     collect_heights,
     collect_profiles,
     heights_converged,
-    plot_barrier_budget,
-    plot_barriers,
 )
 
 SETS_ON = {"train": ["sgd-test", "lbfgs-train", "sgd-train", "lbfgs-test"], "test": ["lbfgs-test", "sgd-test"]}

@@ -1,17 +1,94 @@
-"""The tables of the two measurements beyond the paper, from their jobs' JSON records:
-``curvature_table`` (one row per vector) and ``bezier_table`` (the Bezier, Fourier and
-straight-line heights of each pair side by side). pandas only: no torch, so table jobs
-run in the analysis environment and editing a method module reruns no table here."""
+"""Tidy tables from the jobs' JSON records: the paths' heights, loss profiles and per-step
+heights (``collect_barriers``, ``collect_profiles``, ``collect_heights``), and the two
+measurements beyond the paper, ``curvature_table`` (one row per vector) and
+``bezier_table`` (the Bezier, Fourier and straight-line heights of each pair side by
+side). Rows come in the paper's order (:func:`in_paper_order`). numpy and pandas only: no
+torch, so table jobs run in the analysis environment and editing a method module reruns
+no table here."""
 
 from __future__ import annotations
 
 from typing import Iterable, Mapping
 
+import numpy as np
 import pandas as pd
 
-from .design import ORDER
-from .workflow.io import read_json, write_csv
-from .workflow.runtime import Job
+from .design import order_key
+
+
+BARRIER_COLUMNS = (
+    "network", "landscape", "set", "pair", "i", "j", "height", "straight_height", "length"
+)
+PROFILE_COLUMNS = ("network", "landscape", "set", "pair", "t", "loss", "straight_loss")
+HEIGHT_COLUMNS = ("network", "landscape", "set", "pair", "step", "height")
+
+
+def heights_converged(heights, tol: float) -> bool | None:
+    """Whether a path's height settled: over the last quarter of its steps it stayed
+    within the fraction ``tol`` of its final value. ``heights`` holds the height after
+    0, 1, ..., S steps; None when there is nothing to judge (no per-step heights, as in
+    mini-batch mode, or fewer than 4 steps)."""
+    heights = np.asarray(heights, dtype=float)
+    steps = len(heights) - 1
+    if steps < 4:
+        return None
+    tail = heights[steps - steps // 4 :]
+    return bool(np.all(np.abs(tail - heights[-1]) <= tol * abs(heights[-1])))
+
+
+def collect_barriers(records: Iterable[Mapping], converged_tol: float = 0.05) -> pd.DataFrame:
+    """One row per path from per-pair result dicts (each holding the keys of
+    ``BARRIER_COLUMNS``, e.g. a PathResult.to_dict() with network, landscape, set, pair,
+    i, j added), in the paper's order of networks, landscapes and sets. Where a record
+    has per-step heights, ``converged`` says whether its height settled
+    (:func:`heights_converged` with ``converged_tol``) and ``kept_step`` which step's path
+    was kept."""
+    rows = []
+    for record in records:
+        row = _pick(record, BARRIER_COLUMNS)
+        row["converged"] = heights_converged(record.get("heights") or [], converged_tol)
+        row["kept_step"] = record.get("kept_step", -1)
+        rows.append(row)
+    table = pd.DataFrame(rows, columns=[*BARRIER_COLUMNS, "converged", "kept_step"])
+    return in_paper_order(table, ["pair"])
+
+
+def collect_heights(records: Iterable[Mapping]) -> pd.DataFrame:
+    """The height of each path after every Adam step (full-batch paths), one row per step."""
+    frames = [
+        pd.DataFrame({**{k: record[k] for k in ("network", "landscape", "set", "pair")},
+                      "step": np.arange(len(record["heights"])), "height": record["heights"]})
+        for record in records
+        if record.get("heights")
+    ]
+    table = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=list(HEIGHT_COLUMNS))
+    return in_paper_order(table, ["pair", "step"])
+
+
+def collect_profiles(records: Iterable[Mapping]) -> pd.DataFrame:
+    """The loss along each path and along its straight line, one row per point."""
+    frames = []
+    for record in records:
+        keys = _pick(record, ("network", "landscape", "set", "pair", "t", "losses", "straight_losses"))
+        frames.append(
+            pd.DataFrame(
+                {
+                    **{k: keys[k] for k in ("network", "landscape", "set", "pair")},
+                    "t": keys["t"],
+                    "loss": keys["losses"],
+                    "straight_loss": keys["straight_losses"],
+                }
+            )
+        )
+    table = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=list(PROFILE_COLUMNS))
+    return in_paper_order(table, ["pair", "t"])
+
+
+def _pick(record: Mapping, keys) -> dict:
+    missing = [k for k in keys if k not in record]
+    if missing:
+        raise ValueError(f"path record lacks {', '.join(missing)}")
+    return {k: record[k] for k in keys}
 
 
 def curvature_table(documents: Iterable[Mapping]) -> pd.DataFrame:
@@ -19,12 +96,7 @@ def curvature_table(documents: Iterable[Mapping]) -> pd.DataFrame:
     rows = [record for document in documents for record in document["records"]]
     if not rows:
         raise ValueError("no curvature records to tabulate")
-    return _ordered(pd.DataFrame(rows), ["vector"])
-
-
-def curvature_table_job(job: Job) -> None:
-    """The ``curvature_table`` rule: input records (the curvature jobs' JSON), output table."""
-    write_csv(job.output["table"], curvature_table(read_json(p) for p in job.input["records"]))
+    return in_paper_order(pd.DataFrame(rows), ["vector"])
 
 
 BEZIER_COLUMNS = ("network", "landscape", "set", "pair", "i", "j", "bezier_height", "fourier_height",
@@ -61,22 +133,13 @@ def bezier_table(documents: Iterable[Mapping], fourier_records: Iterable[Mapping
                                               loss=record["losses"], straight_loss=record["straight_losses"])))
     if not rows:
         raise ValueError("no Bezier curves to tabulate")
-    return _ordered(pd.DataFrame(rows, columns=list(BEZIER_COLUMNS)), ["pair"]), _ordered(pd.concat(profiles), ["pair", "t"])
+    return in_paper_order(pd.DataFrame(rows, columns=list(BEZIER_COLUMNS)), ["pair"]), in_paper_order(pd.concat(profiles), ["pair", "t"])
 
 
-def bezier_table_job(job: Job) -> None:
-    """The ``bezier_table`` rule: input bezier (the Bezier jobs' JSON) and fourier (the
-    Fourier paths of their pairs); output heights and profiles."""
-    heights, profiles = bezier_table((read_json(p) for p in job.input["bezier"]),
-                                     (read_json(p) for p in job.input["fourier"]))
-    write_csv(job.output["heights"], heights)
-    write_csv(job.output["profiles"], profiles)
-
-
-def _ordered(table: pd.DataFrame, then: list[str]) -> pd.DataFrame:
-    """Rows in the paper's order of networks, landscapes and sets (unknown names last)."""
-    order = {c: ORDER[c] for c in ("network", "landscape", "set")}
-    ranks = {f"_{c}": table[c].map(lambda v, names=names: names.index(v) if v in names else len(names))
-             for c, names in order.items()}
-    table = table.assign(**ranks).sort_values(list(ranks) + list(order) + then, kind="stable")
+def in_paper_order(table: pd.DataFrame, then: list[str]) -> pd.DataFrame:
+    """Rows in the paper's order of networks, landscapes and sets (unknown names last,
+    ``design.order_key``), then by the columns ``then``."""
+    order = ("network", "landscape", "set")
+    ranks = {f"_{c}": table[c].map(lambda v, c=c: order_key(c, v)) for c in order}
+    table = table.assign(**ranks).sort_values([*ranks, *order, *then], kind="stable")
     return table.drop(columns=list(ranks)).reset_index(drop=True)

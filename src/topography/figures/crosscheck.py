@@ -7,8 +7,6 @@ import pandas as pd
 import seaborn as sns
 
 from ..design import SETS
-from ..workflow.io import read_table
-from ..workflow.runtime import Job
 from .style import NETWORK_LABELS, SET_COLORS, SET_LABELS, in_order, plt, save_figure
 
 # The curvature figure's panels: column of curvature.csv -> axis label.
@@ -114,16 +112,3 @@ def plot_bezier_vs_fourier(table: pd.DataFrame, *paths) -> None:
                fontsize=8)
     fig.suptitle("Path heights: quadratic Bezier curve against FourierPathFinder, pair by pair")
     save_figure(fig, *paths)
-
-
-# --- the jobs of the curvature_figure and bezier_figure rules
-
-
-def curvature_figure_job(job: Job) -> None:
-    """The ``curvature_figure`` rule: input table; wildcards network; output png, pdf."""
-    plot_curvature(read_table(job.input["table"]), job.wildcards["network"], job.output["png"], job.output["pdf"])
-
-
-def bezier_figure_job(job: Job) -> None:
-    """The ``bezier_figure`` rule: input table; output png, pdf."""
-    plot_bezier_vs_fourier(read_table(job.input["table"]), job.output["png"], job.output["pdf"])

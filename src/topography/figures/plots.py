@@ -18,8 +18,6 @@ import seaborn as sns
 
 from ..design import KINDS, OPTIMIZERS, set_name
 from ..geometry import KERNELS, representative_runs
-from ..workflow.io import read_table
-from ..workflow.runtime import Job
 from .style import NETWORK_LABELS, OPTIMIZER_LABELS, SET_COLORS, SET_LABELS, in_order, plt, save_figure, set_palette
 
 HISTORY_COLUMNS = ("network", "optimizer", "seed", "epoch", "split", "loss")
@@ -275,27 +273,3 @@ def plot_kernel_comparison(
     fig.tight_layout()
     _set_legend(fig, pd.unique(projection["set"]), _comparison_title(comparison))
     _save(fig, paths)
-
-
-# ---------------------------------------------------------------------------------------
-# the jobs of the figure rules: each reads its table (input), draws to output png and pdf
-
-
-def loss_curves_figure_job(job: Job) -> None:
-    """The ``loss_curves_figure`` rule: input curves (the representative runs' histories)."""
-    plot_loss_curves(read_table(job.input["curves"]), job.output["png"], job.output["pdf"])
-
-
-def distance_figure_job(job: Job) -> None:
-    """The ``distance_figure`` rule: input distances; params comparison."""
-    plot_distances(read_table(job.input["distances"]), job.output["png"], job.output["pdf"],
-                   comparison=job.params["comparison"])
-
-
-def kernel_pca_figure_job(job: Job) -> None:
-    """The ``kernel_pca_figures`` rule: input projections, separation; params comparison;
-    output png, pdf (RBF kernel PCA) and kernels_png, kernels_pdf (every kernel)."""
-    projection, separation = read_table(job.input["projections"]), read_table(job.input["separation"])
-    comparison, out = job.params["comparison"], job.output
-    plot_kernel_pca(projection, out["png"], out["pdf"], kernel="rbf", comparison=comparison)
-    plot_kernel_comparison(projection, separation, out["kernels_png"], out["kernels_pdf"], comparison=comparison)
