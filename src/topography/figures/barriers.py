@@ -10,9 +10,9 @@ from __future__ import annotations
 import pandas as pd
 import seaborn as sns
 
-from ..design import LANDSCAPES, SETS
+from ..design import LANDSCAPES, NETWORK_LABELS, SETS, SET_LABELS
 from ..tables import HEIGHT_COLUMNS, in_paper_order
-from .style import NETWORK_LABELS, SET_COLORS, SET_LABELS, in_order, plt, save_figure, set_palette
+from .style import SET_COLORS, in_order, plt, save_figure, set_palette
 
 # Histograms switch to logarithmic bins when the heights span more than this factor.
 LOG_SCALE_RATIO = 100.0

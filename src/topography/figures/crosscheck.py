@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from ..design import SETS
-from .style import NETWORK_LABELS, SET_COLORS, SET_LABELS, in_order, plt, save_figure
+from ..design import NETWORK_LABELS, SETS, SET_LABELS
+from .style import SET_COLORS, in_order, plt, require_columns, save_figure
 
 # The curvature figure's panels: column of curvature.csv -> axis label.
 CURVATURE_MEASURES = {
@@ -20,14 +20,6 @@ CURVATURE_MEASURES = {
 LOG_SCALE_RATIO = 100.0
 
 
-def _require(table: pd.DataFrame, what: str, columns) -> None:
-    if table is None or table.empty:
-        raise ValueError(f"{what} is empty: nothing to plot")
-    missing = [c for c in columns if c not in table.columns]
-    if missing:
-        raise ValueError(f"{what} lacks the column(s) {', '.join(missing)}")
-
-
 def _palette(sets) -> dict:
     return {SET_LABELS.get(s, s): SET_COLORS.get(s, "grey") for s in sets}
 
@@ -35,7 +27,7 @@ def _palette(sets) -> dict:
 def plot_curvature(table: pd.DataFrame, network: str, *paths) -> None:
     """The distributions of the curvature measures over each set's vectors, for one
     network: a column per measure, a row per landscape; each vector a dot, each set a box."""
-    _require(table, "the curvature table", ["network", "set", "landscape", *CURVATURE_MEASURES])
+    require_columns(table, "the curvature table", ["network", "set", "landscape", *CURVATURE_MEASURES])
     table = table[table["network"] == network]
     if table.empty:
         raise ValueError(f"the curvature table has no rows for network {network!r}")
@@ -70,7 +62,7 @@ def plot_curvature(table: pd.DataFrame, network: str, *paths) -> None:
 def plot_bezier_vs_fourier(table: pd.DataFrame, *paths) -> None:
     """Each pair's Bezier height against its Fourier height, a panel per network (rows)
     and set (columns), the diagonal dashed; the straight line's height as grey crosses."""
-    _require(table, "the Bezier table", ["network", "landscape", "set", "bezier_height", "fourier_height",
+    require_columns(table, "the Bezier table", ["network", "landscape", "set", "bezier_height", "fourier_height",
                                           "straight_height"])
     networks = [n for n in NETWORK_LABELS if n in set(table["network"])]
     networks += [n for n in dict.fromkeys(table["network"]) if n not in networks]
