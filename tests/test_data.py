@@ -18,6 +18,7 @@ import torch
 
 from topography.jobs import data
 from topography.jobs.data import DataError
+from topography.workflow.config import ConfigError
 from topography.workflow import mnist_files
 from topography.workflow.mnist_files import check_idx_files
 from topography.workflow.io import save_arrays, sidecar
@@ -332,7 +333,8 @@ EMBEDDED = {"source": "embedded", "n_train": 100, "n_test": 50, "seed": 0}
     ],
 )
 def test_load_dataset_names_bad_key(change, key):
-    with pytest.raises(DataError, match=key.replace(".", r"\.")):
+    """Checked by the config's schema and rules (workflow.config.validate_data), as the workflow checks it."""
+    with pytest.raises(ConfigError, match=key.replace(".", r"\.")):
         data.load_dataset({**EMBEDDED, **change})
 
 
@@ -370,7 +372,7 @@ def test_prepare_writes_both_files_with_sidecars(tmp_path):
 )
 def test_prepare_writes_nothing_on_bad_input(tmp_path, cfg):
     out_train, out_test = tmp_path / "train.safetensors", tmp_path / "test.safetensors"
-    with pytest.raises(DataError):
+    with pytest.raises((DataError, ConfigError)):
         data.prepare(cfg, out_train, out_test, {})
     assert list(tmp_path.iterdir()) == []
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from importlib import resources
 from pathlib import Path
+from typing import Mapping
 
 import jsonschema
 import yaml
@@ -79,15 +80,33 @@ def _explain(error: jsonschema.ValidationError) -> str:
     return f"{key}: {error.message}"
 
 
-def validate_config(config: dict, schema_path: str | Path = SCHEMA) -> None:
-    """Raise ConfigError listing every problem, each naming its key, before any job starts."""
-    schema = yaml.safe_load((Path(schema_path) if isinstance(schema_path, str) else schema_path).read_text())
-    validator = _Validator(schema)
-    errors = sorted(validator.iter_errors(config), key=lambda e: list(map(str, e.absolute_path)))
+def _schema(schema_path: str | Path = SCHEMA) -> dict:
+    return yaml.safe_load((Path(schema_path) if isinstance(schema_path, str) else schema_path).read_text())
+
+
+def _raise_errors(schema: dict, config: dict) -> None:
+    errors = sorted(_Validator(schema).iter_errors(config), key=lambda e: list(map(str, e.absolute_path)))
     if errors:
         lines = "\n".join(f"  - {_explain(e)}" for e in errors)
         raise ConfigError(f"invalid config ({len(errors)} problem(s)):\n{lines}")
+
+
+def validate_config(config: dict, schema_path: str | Path = SCHEMA) -> None:
+    """Raise ConfigError listing every problem, each naming its key, before any job starts."""
+    _raise_errors(_schema(schema_path), config)
     _check_consistency(config)
+
+
+def validate_data(data: Mapping) -> None:
+    """The config's ``data`` section with the master seed under ``seed`` (what the data job
+    is handed), checked by the same schema and rules as :func:`validate_config`: a caller
+    outside the workflow (a benchmark, a notebook) gets the same errors naming the key."""
+    schema = _schema()
+    section = dict(schema["properties"]["data"])
+    section["properties"] = {**section["properties"], "seed": schema["properties"]["seed"]}
+    section["required"] = [*section.get("required", []), "seed"]
+    _raise_errors({"$defs": schema["$defs"], "type": "object", "properties": {"data": section}}, {"data": dict(data)})
+    _check_data(data)
 
 
 # Where an NVIDIA driver shows its GPUs, without importing torch (planning must stay light):
@@ -124,16 +143,7 @@ def _check_consistency(config: dict) -> None:
             f"the solution sets of both ({', '.join(OPTIMIZERS)}): every geometric comparison and claim needs "
             "the two, so list both"
         )
-    data = config["data"]
-    if data["source"] == "embedded":
-        for key in ("n_train", "n_test"):
-            if data[key] is None:
-                raise ConfigError(f"data.{key}: must be an integer with source 'embedded'")
-        if data["n_train"] + data["n_test"] > EMBEDDED_IMAGES:
-            raise ConfigError(
-                f"data.n_train + data.n_test = {data['n_train'] + data['n_test']}: "
-                f"the embedded set has {EMBEDDED_IMAGES} images"
-            )
+    _check_data(config["data"])
     if config["select"]["n_best"] > config["train"]["seeds"]:
         raise ConfigError(
             f"select.n_best: {config['select']['n_best']} runs cannot be selected from "
@@ -147,11 +157,26 @@ def _check_consistency(config: dict) -> None:
                 f"train.sgd.epochs: no epoch count for {', '.join(missing)}; give one per network "
                 "in config.networks, or one number for all"
             )
-    if data["source"] == "idx" and "idx_dir" not in data:
-        raise ConfigError("data.idx_dir: required with source 'idx'")
     curvature = config["curvature"]
     if curvature["lanczos_iterations"] < curvature["eigenvalues"]:
         raise ConfigError(
             f"curvature.lanczos_iterations: {curvature['lanczos_iterations']} Lanczos steps cannot give "
             f"curvature.eigenvalues = {curvature['eigenvalues']} eigenvalues"
         )
+
+
+def _check_data(data: Mapping) -> None:
+    """The data section's rules that span several keys."""
+    if data["source"] == "embedded":
+        for key in ("n_train", "n_test"):
+            if data[key] is None:
+                raise ConfigError(f"data.{key}: must be an integer with source 'embedded'")
+        if data["n_train"] + data["n_test"] > EMBEDDED_IMAGES:
+            raise ConfigError(
+                f"data.n_train + data.n_test = {data['n_train'] + data['n_test']}: "
+                f"the embedded set has {EMBEDDED_IMAGES} images"
+            )
+    if data["source"] == "idx" and "idx_dir" not in data:
+        raise ConfigError("data.idx_dir: required with source 'idx'")
+    if data["source"] == "idx" and data.get("download") and "base_url" not in data:
+        raise ConfigError("data.base_url: required with download: true")
