@@ -20,7 +20,7 @@ rule claims:
         REPORT_ENV
     threads: 1
     resources:
-        mem_mb=lambda wildcards, attempt: 4000 * attempt,
+        mem_mb=mem_per_attempt(4000),
         runtime=lambda wildcards, attempt: 30 * attempt,
     params:
         networks=NETWORKS,
@@ -54,7 +54,7 @@ rule report:
         REPORT_ENV
     threads: 1
     resources:
-        mem_mb=4000,
+        mem_mb=mem_per_attempt(4000),
         runtime=60,
     params:
         parameters=dict(
