@@ -2,7 +2,7 @@
 
 - planning (``snakemake -n``) runs no torch, matplotlib or pandas import, so it is quick at
   any scale and the Python that runs Snakemake needs none of the job stack;
-- every rule's code inputs are the import closure of its script (topography.imports), and
+- every rule's code inputs are the import closure of its script (topography.workflow.imports), and
   an edit to a module makes Snakemake redo exactly the rules that run it and what is
   downstream of them.
 """

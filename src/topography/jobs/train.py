@@ -15,7 +15,7 @@ L-BFGS-GSS stops as soon as its rule holds, with ``max_iterations`` as the cap. 
 its fixed number of epochs at a fixed rate (plain SGD, as in the paper); its rule is read
 on the finished history, so a plateau early on does not end it.
 
-A run given a :class:`~topography.checkpoint.Checkpoint` saves its whole state every few
+A run given a :class:`~topography.workflow.checkpoint.Checkpoint` saves its whole state every few
 epochs and on SIGTERM, and a rerun resumes from it with results identical to the bit.
 """
 
