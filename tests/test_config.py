@@ -31,6 +31,33 @@ def test_a_bad_value_is_named_by_its_key():
         validate_config(config)
 
 
+@pytest.mark.parametrize(
+    "change, key",
+    [
+        ({"source": "mnist"}, "data.source"),
+        ({"n_train": "100"}, "data.n_train"),
+        ({"n_test": 0}, "data.n_test"),
+        ({"source": "idx", "idx_dir": None}, "data.idx_dir"),
+        ({"source": "idx", "idx_dir": "x", "download": "yes"}, "data.download"),
+        ({"source": "embedded", "n_train": None}, "data.n_train"),
+    ],
+)
+def test_a_bad_data_section_is_named_by_its_key(change, key):
+    """What the data job takes as valid: the config check names each bad key before any job."""
+    config = load_config(ROOT / "config.yaml")
+    config["data"] = {k: v for k, v in {**config["data"], **change}.items() if v is not None or k != "idx_dir"}
+    with pytest.raises(ConfigError, match=key.replace(".", r"\.")):
+        validate_config(config)
+
+
+def test_download_needs_a_base_url():
+    config = load_config(ROOT / "config.yaml")
+    config["data"] = {**config["data"], "source": "idx", "idx_dir": "x", "download": True}
+    config["data"].pop("base_url", None)
+    with pytest.raises(ConfigError, match=r"data\.base_url"):
+        validate_config(config)
+
+
 def test_sgd_epochs_per_network_resolve_to_each_runs_count():
     config = load_config(ROOT / "config.yaml")
     config["train"]["sgd"]["epochs"] = {"fcp": 7, "lenet": 8, "autoencoder": 9, "lstm": 10}

@@ -18,7 +18,6 @@ import torch
 
 from topography.jobs import data
 from topography.jobs.data import DataError
-from topography.workflow.config import ConfigError
 from topography.workflow import mnist_files
 from topography.workflow.mnist_files import check_idx_files
 from topography.workflow.io import save_arrays, sidecar
@@ -320,24 +319,6 @@ def test_subsample_is_stratified_ordered_and_seeded():
 EMBEDDED = {"source": "embedded", "n_train": 100, "n_test": 50, "seed": 0}
 
 
-@pytest.mark.parametrize(
-    "change, key",
-    [
-        ({"source": "mnist"}, "data.source"),
-        ({"n_train": "100"}, "data.n_train"),
-        ({"n_test": 0}, "data.n_test"),
-        ({"seed": True}, "data.seed"),
-        ({"source": "idx", "idx_dir": None}, "data.idx_dir"),
-        ({"source": "idx", "idx_dir": "x", "download": "yes"}, "data.download"),
-        ({"source": "idx", "idx_dir": "x", "download": True}, "data.base_url"),
-    ],
-)
-def test_load_dataset_names_bad_key(change, key):
-    """Checked by the config's schema and rules (workflow.config.validate_data), as the workflow checks it."""
-    with pytest.raises(ConfigError, match=key.replace(".", r"\.")):
-        data.load_dataset({**EMBEDDED, **change})
-
-
 def test_load_dataset_idx_downloads_and_subsamples(http_dir, tmp_path):
     served, url = http_dir
     write_mnist_dir(served, gz=True)
@@ -372,7 +353,7 @@ def test_prepare_writes_both_files_with_sidecars(tmp_path):
 )
 def test_prepare_writes_nothing_on_bad_input(tmp_path, cfg):
     out_train, out_test = tmp_path / "train.safetensors", tmp_path / "test.safetensors"
-    with pytest.raises((DataError, ConfigError)):
+    with pytest.raises(DataError):
         data.prepare(cfg, out_train, out_test, {})
     assert list(tmp_path.iterdir()) == []
 

@@ -30,7 +30,6 @@ import torch
 from safetensors import SafetensorError
 
 from topography.design import EMBEDDED_IMAGES
-from topography.workflow.config import validate_data
 from topography.workflow.io import atomic_path, load_arrays, save_arrays
 from topography.workflow.mnist_files import (  # noqa: F401 (find_idx_file, MNIST_SHA256: part of this module's API)
     GZIP_MAGIC, IDX_FILES, MNIST_SHA256, SKIP_KEY, DataError, check_idx_files, checksums, find_idx_file,
@@ -246,10 +245,9 @@ def subsample(
 
 
 def load_dataset(data_cfg: Mapping) -> dict:
-    """The train and test sets described by the ``data`` section of the config (with the
-    master seed under ``seed``), checked first by the config's schema and rules, so that a
-    typo fails in seconds, naming its key, not after a download."""
-    validate_data(data_cfg)
+    """The train and test sets described by the ``data`` section of the config, with the
+    master seed under ``seed``. The section is taken as valid: the workflow checks the
+    config against its schema and rules (workflow.config.validate_config) before any job."""
     cfg = {"download": False, SKIP_KEY: True, **data_cfg, "sha256": checksums(data_cfg)}
     if cfg["source"] == "embedded":
         return load_embedded(cfg["n_train"], cfg["n_test"], cfg["seed"])

@@ -80,33 +80,15 @@ def _explain(error: jsonschema.ValidationError) -> str:
     return f"{key}: {error.message}"
 
 
-def _schema(schema_path: str | Path = SCHEMA) -> dict:
-    return yaml.safe_load((Path(schema_path) if isinstance(schema_path, str) else schema_path).read_text())
-
-
-def _raise_errors(schema: dict, config: dict) -> None:
-    errors = sorted(_Validator(schema).iter_errors(config), key=lambda e: list(map(str, e.absolute_path)))
+def validate_config(config: dict, schema_path: str | Path = SCHEMA) -> None:
+    """Raise ConfigError listing every problem, each naming its key, before any job starts."""
+    schema = yaml.safe_load((Path(schema_path) if isinstance(schema_path, str) else schema_path).read_text())
+    validator = _Validator(schema)
+    errors = sorted(validator.iter_errors(config), key=lambda e: list(map(str, e.absolute_path)))
     if errors:
         lines = "\n".join(f"  - {_explain(e)}" for e in errors)
         raise ConfigError(f"invalid config ({len(errors)} problem(s)):\n{lines}")
-
-
-def validate_config(config: dict, schema_path: str | Path = SCHEMA) -> None:
-    """Raise ConfigError listing every problem, each naming its key, before any job starts."""
-    _raise_errors(_schema(schema_path), config)
     _check_consistency(config)
-
-
-def validate_data(data: Mapping) -> None:
-    """The config's ``data`` section with the master seed under ``seed`` (what the data job
-    is handed), checked by the same schema and rules as :func:`validate_config`: a caller
-    outside the workflow (a benchmark, a notebook) gets the same errors naming the key."""
-    schema = _schema()
-    section = dict(schema["properties"]["data"])
-    section["properties"] = {**section["properties"], "seed": schema["properties"]["seed"]}
-    section["required"] = [*section.get("required", []), "seed"]
-    _raise_errors({"$defs": schema["$defs"], "type": "object", "properties": {"data": section}}, {"data": dict(data)})
-    _check_data(data)
 
 
 # Where an NVIDIA driver shows its GPUs, without importing torch (planning must stay light):
