@@ -1,6 +1,6 @@
 """Snakemake `curvature_figure` rule: one network's curvature distributions per set."""
 
-from topography.jobs.curvature import curvature_figure_job
+from topography.jobs.crosscheck_results import curvature_figure_job
 from topography.workflow.runtime import run
 
 run(curvature_figure_job, snakemake)

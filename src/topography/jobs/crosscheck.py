@@ -1,8 +1,8 @@
-"""The jobs of crosscheck.smk. ``bezier`` (not in the paper): a second path method beside FourierPathFinder.
+"""The ``bezier`` job (not in the paper): a second path method beside FourierPathFinder.
 The first pairs of each set of a network, joined by quadratic Bezier curves on one
 landscape with the same data and points as the Fourier paths. Do the barriers depend on
-the path method? The method is bezier.py's. Also the ``bezier_table`` job (tables.py) and
-the ``bezier_figure`` job (figures/crosscheck.py)."""
+the path method? The method is bezier.py's; the table and figure
+crosscheck_results.py's."""
 
 from __future__ import annotations
 
@@ -13,9 +13,6 @@ from tqdm import tqdm
 
 from ..bezier import BezierConfig, find_bezier_path
 from ..design import PARAMETER_COUNTS, name_seed
-from ..figures.crosscheck import plot_bezier_vs_fourier
-from ..tables import bezier_table
-from ..workflow.io import read_json, read_table, write_csv
 from ..workflow.io import write_json
 from ..workflow.provenance import provenance
 from ..workflow.runtime import Job
@@ -58,17 +55,3 @@ def bezier_job(job: Job) -> dict:
         {"bezier": settings, "paths": paths, "model": model, "seed": seed}, n_params=surface.n_params, n_images=surface.n))
     write_json(output, document)
     return document
-
-
-def bezier_table_job(job: Job) -> None:
-    """The ``bezier_table`` rule: input bezier (the Bezier jobs' JSON) and fourier (the
-    Fourier paths of their pairs); output heights and profiles."""
-    heights, profiles = bezier_table((read_json(p) for p in job.input["bezier"]),
-                                     (read_json(p) for p in job.input["fourier"]))
-    write_csv(job.output["heights"], heights)
-    write_csv(job.output["profiles"], profiles)
-
-
-def bezier_figure_job(job: Job) -> None:
-    """The ``bezier_figure`` rule: input table; output png, pdf."""
-    plot_bezier_vs_fourier(read_table(job.input["table"]), job.output["png"], job.output["pdf"])

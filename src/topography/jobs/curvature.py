@@ -1,7 +1,7 @@
-"""The jobs of curvature.smk (not in the paper). ``curvature``: the top Hessian eigenvalues
-and the trace at every vector of one solution set, on one landscape -> a JSON record per
-vector. Is an optimizer's minimum flatter? The method is curvature.py's. ``curvature_table``
-(tables.py) and ``curvature_figure`` (figures/crosscheck.py)."""
+"""The ``curvature`` job (not in the paper): the top Hessian eigenvalues and the trace at
+every vector of one solution set, on one landscape -> a JSON record per vector. Is an
+optimizer's minimum flatter? The method is curvature.py's; the table and figure
+crosscheck_results.py's."""
 
 from __future__ import annotations
 
@@ -10,9 +10,7 @@ from tqdm import tqdm
 
 from ..curvature import CurvatureConfig, measure_curvature
 from ..design import PARAMETER_COUNTS, name_seed
-from ..figures.crosscheck import plot_curvature
-from ..tables import curvature_table
-from ..workflow.io import read_json, read_table, write_csv, write_json
+from ..workflow.io import write_json
 from ..workflow.provenance import provenance
 from ..workflow.runtime import Job
 from ..workflow.sets import load_set
@@ -48,13 +46,3 @@ def curvature_job(job: Job) -> dict:
                                                            n_params=surface.n_params, n_images=surface.n))
     write_json(output, document)
     return document
-
-
-def curvature_table_job(job: Job) -> None:
-    """The ``curvature_table`` rule: input records (the curvature jobs' JSON), output table."""
-    write_csv(job.output["table"], curvature_table(read_json(p) for p in job.input["records"]))
-
-
-def curvature_figure_job(job: Job) -> None:
-    """The ``curvature_figure`` rule: input table; wildcards network; output png, pdf."""
-    plot_curvature(read_table(job.input["table"]), job.wildcards["network"], job.output["png"], job.output["pdf"])

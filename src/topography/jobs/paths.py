@@ -1,7 +1,6 @@
-"""The jobs of paths.smk: ``path`` (one pair of a solution set joined by FourierPathFinder
-on one landscape), ``barrier_table`` (every path's height, profile and per-step heights;
-the tables are tables.py's), ``barrier_figure`` and ``barrier_budget_figure`` (drawn by
-figures/barriers.py), and ``toy_paths`` (the 2D toy of paper Fig 3: toy.py, figures/toy.py)."""
+"""The ``path`` job: one pair of a solution set joined by FourierPathFinder on one
+landscape. The barrier tables and figures are barriers.py's, the 2D toy of paper Fig 3
+toy.py's."""
 
 from __future__ import annotations
 
@@ -15,11 +14,6 @@ from ..workflow.provenance import provenance
 from ..workflow.runtime import Job
 from ..workflow.sets import load_set
 from .landscapes import network_landscape
-from ..figures.barriers import plot_barrier_budget, plot_barriers
-from ..figures.toy import plot_toy
-from ..tables import collect_barriers, collect_heights, collect_profiles
-from ..toy import run_toy
-from ..workflow.io import read_json, read_table, write_csv
 
 
 class PathError(ValueError):
@@ -72,37 +66,3 @@ def path_job(job: Job) -> dict:
     )
     write_json(output, record)
     return record
-
-
-def barrier_table_job(job: Job) -> None:
-    """The ``barrier_table`` rule: every pair's height (and whether it converged, within
-    ``params["converged_tol"]``), every path's loss profile, and every path's height after
-    each step. input: paths (the path jobs' JSON); output: barriers, profiles, heights."""
-    records = [read_json(p) for p in job.input["paths"]]
-    write_csv(job.output["barriers"], collect_barriers(records, job.params["converged_tol"]))
-    write_csv(job.output["profiles"], collect_profiles(records))
-    write_csv(job.output["heights"], collect_heights(records))
-
-
-def barrier_budget_figure_job(job: Job) -> None:
-    """The ``barrier_budget_figure`` rule: input heights; output png, pdf."""
-    plot_barrier_budget(read_table(job.input["heights"]), job.output["png"], job.output["pdf"])
-
-
-def barrier_figure_job(job: Job) -> None:
-    """The ``barrier_figure`` rule: input barriers; params landscape; output png, pdf."""
-    plot_barriers(read_table(job.input["barriers"]), job.params["landscape"], job.output["png"], job.output["pdf"])
-
-
-def toy_job(job: Job) -> None:
-    """The ``toy_paths`` rule: paper Fig 3 and the heights of its paths. params: settings
-    (the config's toy), seed; output: heights, png, pdf."""
-    settings, seed = job.params["settings"], job.params["seed"]
-    heights, figure_paths = job.output["heights"], [job.output["png"], job.output["pdf"]]
-    table, profiles = run_toy(
-        lams=settings["lams"], points=settings["points"], steps=settings["steps"],
-        lr=settings["lr"], grad_noise=settings["grad_noise"], seed=seed,
-        objective=settings["objective"], n_fourier=settings["n_fourier"], keep=settings["keep"],
-    )
-    write_csv(heights, table)
-    plot_toy(profiles, *figure_paths, objective=settings["objective"])
