@@ -23,12 +23,12 @@ from pathlib import Path
 import torch
 
 from topography.bezier import BezierConfig, find_bezier_path
-from topography.config import load_config
+from topography.workflow.config import load_config
 from topography.curvature import CurvatureConfig, measure_curvature
-from topography.data import load_dataset
+from topography.jobs.data import load_dataset
 from topography.landscape import NetworkLandscape
 from topography.models import build_network
-from topography.paths import path_config
+from topography.jobs.paths import path_config
 from topography.pathfinder import find_path
 
 

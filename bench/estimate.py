@@ -43,8 +43,8 @@ from pathlib import Path
 
 import torch
 
-from topography.config import load_config, run_settings
-from topography.data import load_dataset
+from topography.workflow.config import load_config, run_settings
+from topography.jobs.data import load_dataset
 from topography.design import draw_pairs
 from topography.landscape import NetworkLandscape
 from topography.models import build_network

@@ -1,6 +1,6 @@
 """L-BFGS-GSS under both line searches: one training run per network, seed and mode, side by side.
 
-Each run is the train rule's (``topography.train.train_run`` on the config's data, seeds and
+Each run is the train rule's (``topography.jobs.train.train_run`` on the config's data, seeds and
 settings), once with ``train.lbfgs.line_search: authors`` and once with ``paper``, in one process
 on the same threads, so the two columns differ only by the mode. Prints iterations, why the
 run stopped, the final and best training loss, the best test loss and its iteration, and wall
@@ -23,12 +23,12 @@ from pathlib import Path
 
 import torch
 
-from topography.config import load_config, run_settings
-from topography.data import load_dataset
+from topography.workflow.config import load_config, run_settings
+from topography.jobs.data import load_dataset
 from topography.landscape import NetworkLandscape
 from topography.models import build_network
 from topography.optim import LINE_SEARCHES
-from topography.train import train_run
+from topography.jobs.train import train_run
 
 
 def main():

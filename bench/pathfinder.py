@@ -5,7 +5,7 @@
     python bench/pathfinder.py --json bench.json
 
 Each network runs in a subprocess of its own, so that its peak memory is its own, with
-torch at 2 threads and topography.memory.keep_freed_memory() called. The machine is
+torch at 2 threads and topography.workflow.memory.keep_freed_memory() called. The machine is
 shared and its speed drifts by tens of percent within minutes, so every ratio compares
 two timings taken back to back, and the median over repeats is printed:
 
@@ -64,9 +64,9 @@ from pathlib import Path
 
 import torch
 
-from topography.config import load_config
+from topography.workflow.config import load_config
 from topography.landscape import NetworkLandscape, measure_pass_shape
-from topography.memory import keep_freed_memory
+from topography.workflow.memory import keep_freed_memory
 from topography.models import NETWORKS, build_network
 from topography.pathfinder import FourierPath, PathConfig, _backward, _PathAlgebra, find_path
 

@@ -46,9 +46,9 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from topography.config import load_config
+from topography.workflow.config import load_config
 from topography.landscape import NetworkLandscape
-from topography.memory import keep_freed_memory
+from topography.workflow.memory import keep_freed_memory
 from topography.models import build_network
 
 from stock_loop import StockLoop

@@ -17,11 +17,11 @@ from pathlib import Path
 
 import torch
 
-from topography.config import load_config, run_settings
-from topography.data import load_dataset
+from topography.workflow.config import load_config, run_settings
+from topography.jobs.data import load_dataset
 from topography.landscape import NetworkLandscape
 from topography.models import build_network
-from topography.train import train_run
+from topography.jobs.train import train_run
 
 
 def seconds_per_epoch(net, optimizer, train, test, settings, epochs):

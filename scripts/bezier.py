@@ -1,6 +1,6 @@
 """Snakemake `bezier` rule: quadratic Bezier curves between the first pairs of each set."""
 
-from topography.crosscheck_bezier import bezier_job
-from topography.runtime import run
+from topography.jobs.crosscheck import bezier_job
+from topography.workflow.runtime import run
 
 run(bezier_job, snakemake)

@@ -1,6 +1,6 @@
 """Snakemake `claims` rule: every claim's verdict per network, and every tested part, as CSVs."""
 
-from topography.report import claims_job
-from topography.runtime import run
+from topography.jobs.report import claims_job
+from topography.workflow.runtime import run
 
 run(claims_job, snakemake)

@@ -1,6 +1,6 @@
 """Snakemake `curvature` rule: Hessian eigenvalues and trace at every vector of one set."""
 
-from topography.crosscheck_curvature import curvature_job
-from topography.runtime import run
+from topography.jobs.curvature import curvature_job
+from topography.workflow.runtime import run
 
 run(curvature_job, snakemake)

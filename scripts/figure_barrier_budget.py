@@ -1,6 +1,6 @@
 """The barrier against the optimisation budget: median path height per Adam step."""
 
-from topography.barriers import barrier_budget_figure_job
-from topography.runtime import run
+from topography.jobs.barriers import barrier_budget_figure_job
+from topography.workflow.runtime import run
 
 run(barrier_budget_figure_job, snakemake)

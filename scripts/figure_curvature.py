@@ -1,6 +1,6 @@
 """Snakemake `curvature_figure` rule: one network's curvature distributions per set."""
 
-from topography.crosscheck_figures import curvature_figure_job
-from topography.runtime import run
+from topography.jobs.crosscheck_results import curvature_figure_job
+from topography.workflow.runtime import run
 
 run(curvature_figure_job, snakemake)

@@ -1,6 +1,6 @@
 """Snakemake `path` rule: FourierPathFinder between every pair of one solution set."""
 
-from topography.paths import path_job
-from topography.runtime import run
+from topography.jobs.paths import path_job
+from topography.workflow.runtime import run
 
 run(path_job, snakemake)

@@ -1,6 +1,6 @@
 """Snakemake `report` rule: run the report notebook with papermill, render it to HTML."""
 
-from topography.report import report_job
-from topography.runtime import run
+from topography.jobs.report import report_job
+from topography.workflow.runtime import run
 
 run(report_job, snakemake)

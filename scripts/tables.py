@@ -1,6 +1,6 @@
 """Snakemake `tables` rule: the study's tables (Table I, S1, kernel separation, ...)."""
 
-from topography.runtime import run
-from topography.summarize import tables_job
+from topography.workflow.runtime import run
+from topography.jobs.geometry import tables_job
 
 run(tables_job, snakemake)

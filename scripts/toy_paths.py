@@ -1,6 +1,6 @@
 """Paper Fig 3: FourierPathFinder on the 2D toy landscape."""
 
-from topography.runtime import run
-from topography.toy import toy_job
+from topography.workflow.runtime import run
+from topography.jobs.toy import toy_job
 
 run(toy_job, snakemake)

@@ -1,6 +1,6 @@
 """Snakemake `train` rule: one network, one optimizer, one seed."""
 
-from topography.runtime import run
-from topography.train import train_job
+from topography.workflow.runtime import run
+from topography.jobs.train import train_job
 
 run(train_job, snakemake)

@@ -6,15 +6,14 @@ import pandas as pd
 import pytest
 
 from topography.design import draw_pairs
-from topography.barriers import (
+from topography.figures.barriers import plot_barrier_budget, plot_barriers
+from topography.tables import (
     BARRIER_COLUMNS,
     HEIGHT_COLUMNS,
     collect_barriers,
     collect_heights,
     collect_profiles,
     heights_converged,
-    plot_barrier_budget,
-    plot_barriers,
 )
 
 SETS_ON = {"train": ["sgd-test", "lbfgs-train", "sgd-train", "lbfgs-test"], "test": ["lbfgs-test", "sgd-test"]}
@@ -130,8 +129,8 @@ def test_barrier_budget_figure_is_written(tmp_path):
 def test_histograms_fill_one_area_per_set_in_its_colour(monkeypatch, landscape):
     from matplotlib.colors import to_rgb
 
-    from topography import barriers
-    from topography.style import SET_COLORS
+    from topography.figures import barriers
+    from topography.figures.style import SET_COLORS
 
     drawn = []
     monkeypatch.setattr(barriers, "save_figure", lambda fig, *paths: drawn.append(fig))

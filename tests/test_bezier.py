@@ -7,8 +7,8 @@ import pytest
 import torch
 
 from topography.bezier import BezierConfig, BezierPath, find_bezier_path
-from topography.crosscheck_tables import BEZIER_COLUMNS, bezier_table
-from topography.crosscheck_figures import plot_bezier_vs_fourier
+from topography.tables import BEZIER_COLUMNS, bezier_table
+from topography.figures.crosscheck import plot_bezier_vs_fourier
 from topography.landscape import FunctionLandscape, NetworkLandscape
 from topography.models import build_network
 from topography.toy import D1, W1, W2, toy_landscape
@@ -131,8 +131,8 @@ def test_the_bezier_figure_is_written(tmp_path):
 def test_the_bezier_figure_shows_every_pair_in_its_sets_colour(tmp_path, monkeypatch):
     from matplotlib.colors import to_rgb
 
-    from topography import crosscheck_figures
-    from topography.style import SET_COLORS
+    from topography.figures import crosscheck as crosscheck_figures
+    from topography.figures.style import SET_COLORS
 
     drawn = []
     monkeypatch.setattr(crosscheck_figures, "save_figure", lambda fig, *paths: drawn.append(fig))

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from topography.config import ConfigError, check_device, load_config, run_settings, validate_config
+from topography.workflow.config import ConfigError, check_device, load_config, run_settings, validate_config
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -28,6 +28,33 @@ def test_a_bad_value_is_named_by_its_key():
     config = load_config(ROOT / "config.yaml")
     config["paths"]["points"] = 2
     with pytest.raises(ConfigError, match="paths.points"):
+        validate_config(config)
+
+
+@pytest.mark.parametrize(
+    "change, key",
+    [
+        ({"source": "mnist"}, "data.source"),
+        ({"n_train": "100"}, "data.n_train"),
+        ({"n_test": 0}, "data.n_test"),
+        ({"source": "idx", "idx_dir": None}, "data.idx_dir"),
+        ({"source": "idx", "idx_dir": "x", "download": "yes"}, "data.download"),
+        ({"source": "embedded", "n_train": None}, "data.n_train"),
+    ],
+)
+def test_a_bad_data_section_is_named_by_its_key(change, key):
+    """What the data job takes as valid: the config check names each bad key before any job."""
+    config = load_config(ROOT / "config.yaml")
+    config["data"] = {k: v for k, v in {**config["data"], **change}.items() if v is not None or k != "idx_dir"}
+    with pytest.raises(ConfigError, match=key.replace(".", r"\.")):
+        validate_config(config)
+
+
+def test_download_needs_a_base_url():
+    config = load_config(ROOT / "config.yaml")
+    config["data"] = {**config["data"], "source": "idx", "idx_dir": "x", "download": True}
+    config["data"].pop("base_url", None)
+    with pytest.raises(ConfigError, match=r"data\.base_url"):
         validate_config(config)
 
 
@@ -133,14 +160,14 @@ def test_the_schema_ships_in_the_wheel(tmp_path):
                     str(tmp_path), str(source)], check=True, capture_output=True, timeout=300)
     (wheel,) = tmp_path.glob("topography-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
-    assert "topography/config.schema.yaml" in names and "topography/paper_values.yaml" in names
+    assert "topography/workflow/config.schema.yaml" in names and "topography/jobs/paper_values.yaml" in names
     # installed from the wheel (not editable), imported first, it validates a config from elsewhere
     site = tmp_path / "site"
     subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(site), str(wheel)],
                    check=True, capture_output=True, timeout=300)
-    check = ("import topography.config as c; assert c.__file__.startswith(%r), c.__file__; "
+    check = ("import topography.workflow.config as c; assert c.__file__.startswith(%r), c.__file__; "
              "c.validate_config(c.load_config(%r))" % (str(site), str(ROOT / "config.yaml")))
     done = subprocess.run([sys.executable, "-c", check], cwd=tmp_path, env={"PYTHONPATH": str(site)},
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
-    assert (ROOT / "workflow" / "schemas" / "config.schema.yaml").resolve() == ROOT / "src" / "topography" / "config.schema.yaml"
+    assert (ROOT / "workflow" / "schemas" / "config.schema.yaml").resolve() == ROOT / "src" / "topography" / "workflow" / "config.schema.yaml"

@@ -12,9 +12,9 @@ import pandas as pd
 import pytest
 import torch
 
-from topography.crosscheck_tables import curvature_table
+from topography.tables import curvature_table
 from topography.design import name_seed
-from topography.crosscheck_figures import plot_curvature
+from topography.figures.crosscheck import plot_curvature
 from topography.curvature import (
     CurvatureConfig,
     hessian_matvec,

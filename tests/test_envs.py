@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from topography.imports import third_party_imports
+from topography.workflow.imports import third_party_imports
 from workflow_helpers import REPO
 
 ENVS = sorted((REPO / "envs").glob("*.yaml"))

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from topography.io import (
+from topography.workflow.io import (
     FileCheckError,
     load_arrays,
     load_vector,
@@ -21,9 +21,9 @@ from topography.io import (
     write_json,
 )
 from topography.models import PARAMETER_COUNTS
-from topography.runtime import Job
-from topography.select import select_job
-from topography.sets import load_set
+from topography.workflow.runtime import Job
+from topography.jobs.select import select_job
+from topography.workflow.sets import load_set
 
 N_FCP = PARAMETER_COUNTS["fcp"]
 
@@ -166,7 +166,7 @@ def test_solution_set_checks(tmp_path):
 
 
 def test_prepared_data_with_nan_is_refused_with_the_fix(tmp_path):
-    from topography.data import DataError, load_prepared
+    from topography.jobs.data import DataError, load_prepared
 
     path = tmp_path / "train.safetensors"
     images = np.zeros((3, 784), np.float32)
@@ -261,7 +261,7 @@ def test_select_refuses_a_garbage_history(runs, tmp_path):
 
 
 def test_path_with_non_finite_loss_names_the_pair(tmp_path):
-    from topography.paths import PathError, path_job
+    from topography.jobs.paths import PathError, path_job
 
     data = tmp_path / "train.safetensors"
     rng = np.random.default_rng(0)
@@ -302,8 +302,8 @@ def test_result_files_get_the_permissions_the_umask_gives(tmp_path):
 
 
 def test_a_job_removes_the_temporary_files_a_killed_attempt_left_next_to_its_outputs(tmp_path):
-    from topography.io import atomic_path
-    from topography.runtime import job
+    from topography.workflow.io import atomic_path
+    from topography.workflow.runtime import job
 
     output = tmp_path / "pair0.json"
     with pytest.raises(KeyboardInterrupt):  # a writer stopped between writing and renaming
@@ -323,7 +323,7 @@ def test_a_job_removes_the_temporary_files_a_killed_attempt_left_next_to_its_out
 
 
 def test_a_pdf_carries_no_creation_date_so_redrawing_gives_the_same_bytes(tmp_path):
-    from topography.style import plt, save_figure
+    from topography.figures.style import plt, save_figure
 
     for name in ("a", "b"):
         fig, ax = plt.subplots()

@@ -523,7 +523,7 @@ def test_authors_mode_matches_the_notebook_on_fcp_to_float32_rounding():
     Rosenbrock test above) and the module ``FCP`` from the same repository's ``NN_arch.py``
     (its text from ``class FCP`` up to ``class Autoencoder``: 784-50-50-10, softplus, no
     biases). Inputs: the training images and labels of
-    ``topography.data.load_embedded(300, 100, seed=0)["train"]`` (float32 [300, 784] in
+    ``topography.jobs.data.load_embedded(300, 100, seed=0)["train"]`` (float32 [300, 784] in
     [0, 1], int64 labels; their sums are in ``REFERENCE["fcp"]["inputs"]``), and the initial
     vector ``topography.models.build_network("fcp", "softplus").init_vector(0)`` copied into
     FCP's fc1, fc2, fc3 weights in that order. ``LBFGS_Brent(net.parameters(),
@@ -538,7 +538,7 @@ def test_authors_mode_matches_the_notebook_on_fcp_to_float32_rounding():
     agree for all 20 steps (the same number of evaluations), the losses within 1e-5 and the
     step sizes within 1e-3 for the first 12. The paper reading misses the first step by 13%.
     """
-    from topography.data import load_embedded
+    from topography.jobs.data import load_embedded
     from topography.landscape import NetworkLandscape
     from topography.models import build_network
 

@@ -121,12 +121,12 @@ def test_own_backward_passes_match_autograd_in_float64(name, activation):
         torch.testing.assert_close(grads[k], grad, rtol=1e-10, atol=1e-13)
 
 
-@pytest.mark.parametrize("name, fused", [("autoencoder", "_SigmoidMSESums"), ("fcp", "_FCPCrossEntropySums")])
+@pytest.mark.parametrize("name, fused", [("autoencoder", "SigmoidMSESums"), ("fcp", "FCPCrossEntropySums")])
 def test_fused_blocks_cover_every_image(monkeypatch, name, fused):
     """The fused passes walk the images in blocks; uneven blocks lose none."""
-    from topography import models
+    from topography import kernels
 
-    monkeypatch.setattr(getattr(models, fused), "block", 4)  # 9 images: blocks of 4, 4, 1
+    monkeypatch.setattr(getattr(kernels, fused), "block", 4)  # 9 images: blocks of 4, 4, 1
     net = build_network(name)
     x, y = data(9, dtype=torch.float64)
     landscape = NetworkLandscape(net, x, y, rows_per_pass=18, points_per_pass=2)

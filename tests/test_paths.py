@@ -10,13 +10,13 @@ import pytest
 import torch
 
 from topography.design import PARAMETER_COUNTS
-from topography.io import save_arrays
+from topography.workflow.io import save_arrays
 from topography.models import build_network
 from topography.pathfinder import find_path
-from topography.paths import path_config, path_job
-from topography.runtime import Job
-from topography.sets import load_set
-from topography.surface import network_landscape
+from topography.jobs.paths import path_config, path_job
+from topography.workflow.runtime import Job
+from topography.workflow.sets import load_set
+from topography.jobs.landscapes import network_landscape
 
 MODEL = dict(activation="softplus", lstm_permutation_seed=1234)
 # Small, but with several chunks of images per pass and a kept path that is not the last.
@@ -138,7 +138,7 @@ def test_candidate_shapes_that_make_the_same_passes_are_timed_once(monkeypatch):
 
 
 def test_a_measured_job_records_its_shape_and_computes_with_it(tmp_path, monkeypatch):
-    import topography.paths as paths_module
+    import topography.jobs.paths as paths_module
 
     chosen = (7, 2)  # 3 images per chunk for groups of 2 points: not the fallback's passes
     monkeypatch.setattr(paths_module, "measure_pass_shape", lambda surface, w: (chosen, {chosen: 0.1}))

@@ -2,7 +2,7 @@
 
 - planning (``snakemake -n``) runs no torch, matplotlib or pandas import, so it is quick at
   any scale and the Python that runs Snakemake needs none of the job stack;
-- every rule's code inputs are the import closure of its script (topography.imports), and
+- every rule's code inputs are the import closure of its script (topography.workflow.imports), and
   an edit to a module makes Snakemake redo exactly the rules that run it and what is
   downstream of them.
 """
@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from topography.imports import code_files, module_closure
+from topography.workflow.imports import code_files, module_closure
 from workflow_helpers import REPO, planned_jobs
 
 HEAVY = {"torch", "matplotlib", "pandas", "numpy", "scipy", "sklearn", "seaborn"}
@@ -101,12 +101,12 @@ def test_closure_follows_sub_packages_and_relative_imports_of_any_depth(tmp_path
 
 
 # Modules edited below: together their closures' rules cover every rule of the smoke preset.
-TOUCHED = ["toy", "paths", "barriers", "crosscheck_tables", "crosscheck_figures", "plots", "summarize",
-           "select", "claims", "curvature", "bezier", "train", "data"]
+TOUCHED = ["toy", "jobs.paths", "figures.barriers", "tables", "figures.crosscheck", "figures.plots", "jobs.geometry",
+           "jobs.select", "claims", "curvature", "bezier", "jobs.train", "jobs.data"]
 
 
 def _closure_rules(plan, module):
-    return sorted(name for name, rule in plan["rules"].items() if f"src/topography/{module}.py" in rule["code"])
+    return sorted(name for name, rule in plan["rules"].items() if f"src/topography/{module.replace('.', '/')}.py" in rule["code"])
 
 
 def test_touched_modules_cover_every_rule(plan):
@@ -137,7 +137,7 @@ def test_an_edit_reruns_exactly_the_rules_that_run_it(plan, finished, smoke_rule
     rules = [rule for rule in _closure_rules(plan, module) if rule in smoke_rules]
     assert rules, module
     expected = planned_jobs(finished, *smoke, "--forcerun", *rules)
-    path = finished / "src" / "topography" / f"{module}.py"
+    path = finished / "src" / "topography" / f"{module.replace('.', '/')}.py"
     original, stat = path.read_bytes(), path.stat()
     try:
         # An edit, not a touch: Snakemake (>= 9.18) reruns on an input's checksum, not its mtime alone.

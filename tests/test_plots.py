@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from topography import geometry, plots
+from topography import geometry
+from topography.figures import plots
 
 P = 30
 

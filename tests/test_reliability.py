@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from topography.config import GPU_DEVICE_FILES
+from topography.workflow.config import GPU_DEVICE_FILES
 from workflow_helpers import copy_workflow, planned_jobs, snakemake
 
 pytestmark = pytest.mark.workflow

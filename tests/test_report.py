@@ -13,9 +13,9 @@ import pytest
 from bs4 import BeautifulSoup
 
 from topography import claims
-from topography.report import (claims_matrix_html, paper_values, report_job, table_one_beside_paper,
+from topography.jobs.report import (claims_matrix_html, paper_values, report_job, table_one_beside_paper,
                                toy_heights_beside_paper, weight_stats_beside_paper)
-from topography.runtime import Job
+from topography.workflow.runtime import Job
 
 
 # --- helpers of the report

@@ -14,11 +14,11 @@ import pytest
 import torch
 from safetensors import safe_open
 
-import topography.train as train_module
-from topography.checkpoint import Checkpoint, run_key
-from topography.data import prepare
-from topography.runtime import Job
-from topography.train import train_job
+import topography.jobs.train as train_module
+from topography.workflow.checkpoint import Checkpoint, run_key
+from topography.jobs.data import prepare
+from topography.workflow.runtime import Job
+from topography.jobs.train import train_job
 
 SRC = Path(__file__).resolve().parents[1] / "src"
 # A floor of 0 and a window longer than the run: neither optimizer stops before its cap.
@@ -38,8 +38,8 @@ SLOW_S = 0.05
 CHILD = """
 import json, sys, time
 import torch
-import topography.train as t
-from topography.runtime import Job
+import topography.jobs.train as t
+from topography.workflow.runtime import Job
 torch.set_num_threads(1)
 args = json.loads(sys.argv[1])
 evaluate = t.evaluate
@@ -213,10 +213,10 @@ def test_key_follows_settings_and_data_bytes(tmp_path):
 def test_autoencoder_resumes_with_its_nan_accuracy(data, tmp_path, optimizer, capsys):
     """A shorter run leaves its state at epoch 4; a longer run with the same key goes on from
     there and matches one never stopped (the autoencoder's accuracy column is all NaN)."""
-    from topography.data import load_prepared
+    from topography.jobs.data import load_prepared
     from topography.landscape import NetworkLandscape
     from topography.models import build_network
-    from topography.train import train_run
+    from topography.jobs.train import train_run
 
     net = build_network("autoencoder")
     train, test = (NetworkLandscape(net, *load_prepared(data / f"{s}.safetensors")[:2]) for s in ("train", "test"))

@@ -9,7 +9,7 @@ from types import SimpleNamespace
 import pytest
 from snakemake.iocontainers import Namedlist
 
-from topography.runtime import Job, run
+from topography.workflow.runtime import Job, run
 
 
 def named(files: list, names: dict) -> Namedlist:
@@ -51,7 +51,7 @@ def test_an_unnamed_file_is_refused_naming_the_rule(tmp_path):
 
 
 def test_run_calls_the_job_with_its_log_and_removes_stale_temporaries(tmp_path):
-    from topography.io import TMP_PREFIX, TMP_SUFFIX
+    from topography.workflow.io import TMP_PREFIX, TMP_SUFFIX
 
     smk = fake_snakemake(tmp_path)
     stale = tmp_path / f"{TMP_PREFIX}out.csv.killed{TMP_SUFFIX}"  # what a killed atomic write leaves

@@ -8,7 +8,8 @@ import torch
 
 from topography.landscape import FunctionLandscape
 from topography.pathfinder import path_points
-from topography.toy import C1, C2, D1, D2, OFFSET, W1, W2, plot_toy, run_toy, toy_landscape, toy_loss
+from topography.figures.toy import plot_toy
+from topography.toy import C1, C2, D1, D2, OFFSET, W1, W2, run_toy, toy_landscape, toy_loss
 
 
 def f(x, y):

@@ -5,12 +5,12 @@ import numpy as np
 import pytest
 import torch
 
-from topography.data import prepare
-from topography.io import load_vector
+from topography.jobs.data import prepare
+from topography.workflow.io import load_vector
 from topography.landscape import NetworkLandscape
 from topography.models import NETWORKS, build_network
-from topography.runtime import Job
-from topography.train import StoppingRule, train_job, train_run
+from topography.workflow.runtime import Job
+from topography.jobs.train import StoppingRule, train_job, train_run
 
 STOP = dict(loss_floor=1e-7, window=50, rel_tol=1e-2)
 SGD = dict(lr=0.1, momentum=0.0, batch_size=64, epochs=2, stop=STOP)
@@ -62,7 +62,7 @@ def test_kept_weights_are_those_at_the_minima(prepared, tmp_path):
     assert w_train.dtype == np.float32 and w_train.shape == (42_200,)
     # The stored vector really has the recorded loss.
     net = build_network("fcp")
-    from topography.data import load_prepared
+    from topography.jobs.data import load_prepared
 
     x, y, _ = load_prepared(prepared / "train.safetensors")
     loss = NetworkLandscape(net, x, y).loss(torch.from_numpy(w_train))
@@ -103,7 +103,7 @@ def test_lbfgs_on_a_nan_landscape_resets_then_is_marked_diverged():
 
 
 def test_diverged_run_still_writes_its_files_marked_diverged(tmp_path):
-    from topography.io import save_arrays
+    from topography.workflow.io import save_arrays
 
     g = torch.Generator().manual_seed(0)
     # Finite images so large that the network's outputs overflow: no loss is ever finite.

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from topography.config import load_config
+from topography.workflow.config import load_config
 from workflow_helpers import copy_workflow, planned_jobs, snakemake
 
 pytestmark = pytest.mark.workflow
@@ -154,7 +154,7 @@ def test_tables_have_their_columns_and_one_row_per_set_and_network(finished):
 
 def test_editing_a_figure_script_replans_only_figures(finished, edited):
     edited("scripts/figure_kernel_pca.py")
-    edited("src/topography/plots.py")
+    edited("src/topography/figures/plots.py")
     jobs = planned_jobs(finished, *SMOKE)
     # the report embeds the figures, so it is redone too
     assert jobs and set(jobs) - {"all"} <= {"loss_curves_figure", "distance_figure", "kernel_pca_figures", "report"}, jobs

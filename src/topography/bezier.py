@@ -28,7 +28,7 @@ import torch
 from torch import nn
 
 from .landscape import Landscape
-from .pathfinder import Adam, profile_fields
+from .pathfinder import Adam, _numpy, profile_fields
 
 
 @dataclass(frozen=True)
@@ -163,7 +163,3 @@ def find_bezier_path(
         config=config,
         bend=_numpy(path.bend.detach()),
     )
-
-
-def _numpy(tensor: torch.Tensor) -> np.ndarray:
-    return tensor.detach().cpu().double().numpy()

@@ -44,7 +44,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .design import COMPARISONS
+from .design import COMPARISONS, OPTIMIZER_LABELS
 
 # --- thresholds (overridable under the config's `report:` key)
 
@@ -574,11 +574,8 @@ def _stop_reasons(rows: pd.DataFrame, optimizers=("lbfgs", "sgd")) -> str:
     parts = []
     for optimizer in optimizers:
         group = rows[rows["optimizer"] == optimizer]
-        parts.append(f"{_LABELS[optimizer]} {int((group['stop_reason'] == 'converged').sum())}/{len(group)} converged")
+        parts.append(f"{OPTIMIZER_LABELS[optimizer]} {int((group['stop_reason'] == 'converged').sum())}/{len(group)} converged")
     return ", ".join(parts)
-
-
-_LABELS = {"lbfgs": "L-BFGS-GSS", "sgd": "SGD"}
 
 
 def _except(networks, stated="holds", otherwise="does not hold (the paper's stated exception)"):

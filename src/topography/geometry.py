@@ -20,16 +20,14 @@ import pandas as pd
 from sklearn.decomposition import KernelPCA
 from sklearn.metrics import roc_auc_score, silhouette_score
 
+from .design import comparison_name
+
 KERNELS = ("linear", "poly", "sigmoid", "rbf")
 # scikit-learn's own defaults for the kernels' other constants: k = (gamma <x, y> + 1)^3 for
 # poly, tanh(gamma <x, y> + 1) for sigmoid. gamma is 1/N_prm for every kernel that has one
 # (see kernel_params).
 POLY_DEGREE = 3
 COEF0 = 1.0
-
-
-def comparison_name(name_a: str, name_b: str) -> str:
-    return f"{name_a}_vs_{name_b}"
 
 
 # ---------------------------------------------------------------------------------------

@@ -20,9 +20,10 @@ path is kept and no per-step heights are recorded.
 
 Works on any :class:`~topography.landscape.Landscape`: a network on a data set, the 2D
 toy, a user's own function. Every step evaluates the M - 2 inner points in one batched
-call that returns their loss gradients; autograd then carries those through the path's
-parameterisation into the b_n. The two ends do not depend on the b_n (sin(0) =
-sin(n pi) = 0), so their losses are measured once and never differentiated.
+call that returns their loss gradients; the points are linear in the b_n, so the chain
+rule to the b_n is one product in closed form, and so is the length term's gradient
+(``_PathAlgebra``): no autograd through the path. The two ends do not depend on the b_n
+(sin(0) = sin(n pi) = 0), so their losses are measured once and never differentiated.
 
     from topography.pathfinder import PathConfig, find_path
     result = find_path(landscape, w_a, w_b, PathConfig(steps=100))

@@ -17,9 +17,9 @@ envvars:
 
 
 from topography import design  # noqa: E402
-from topography.config import check_device, run_settings, validate_config  # noqa: E402
-from topography.imports import code_files  # noqa: E402
-from topography.mnist_files import IDX_FILES, check_idx_files, checksums  # noqa: E402
+from topography.workflow.config import check_device, run_settings, validate_config  # noqa: E402
+from topography.workflow.imports import code_files  # noqa: E402
+from topography.workflow.mnist_files import IDX_FILES, check_idx_files, checksums  # noqa: E402
 
 # Before any job: a bad value stops here with the key and what is allowed.
 validate_config(config)

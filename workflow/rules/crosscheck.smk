@@ -20,7 +20,7 @@ rule bezier:
         TORCH_ENV
     threads: config["threads"]
     resources:
-        mem_mb=4000,
+        mem_mb=mem_per_attempt(4000),
         runtime=240,
     params:
         pairs=lambda wildcards: bezier_pairs(wildcards.network, wildcards.landscape),
@@ -49,7 +49,7 @@ rule bezier_table:
         ANALYSIS_ENV
     threads: 1
     resources:
-        mem_mb=2000,
+        mem_mb=mem_per_attempt(2000),
         runtime=10,
     script:
         "../../scripts/bezier_table.py"
@@ -69,7 +69,7 @@ rule bezier_figure:
         ANALYSIS_ENV
     threads: 1
     resources:
-        mem_mb=2000,
+        mem_mb=mem_per_attempt(2000),
         runtime=10,
     script:
         "../../scripts/figure_bezier.py"

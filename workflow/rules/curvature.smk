@@ -16,7 +16,7 @@ rule curvature:
         TORCH_ENV
     threads: config["threads"]
     resources:
-        mem_mb=4000,
+        mem_mb=mem_per_attempt(4000),
         runtime=120,
     params:
         settings=config["curvature"],
@@ -41,7 +41,7 @@ rule curvature_table:
         ANALYSIS_ENV
     threads: 1
     resources:
-        mem_mb=2000,
+        mem_mb=mem_per_attempt(2000),
         runtime=10,
     script:
         "../../scripts/curvature_table.py"
@@ -61,7 +61,7 @@ rule curvature_figure:
         ANALYSIS_ENV
     threads: 1
     resources:
-        mem_mb=2000,
+        mem_mb=mem_per_attempt(2000),
         runtime=10,
     script:
         "../../scripts/figure_curvature.py"

@@ -39,7 +39,7 @@ rule download_mnist:
         TORCH_ENV
     threads: 1
     resources:
-        mem_mb=1000,
+        mem_mb=mem_per_attempt(1000),
         runtime=30,
     params:
         base_url=config["data"].get("base_url"),

@@ -16,7 +16,7 @@ rule loss_curves_figure:
         ANALYSIS_ENV
     threads: 1
     resources:
-        mem_mb=lambda wildcards, attempt: 2000 * attempt,
+        mem_mb=mem_per_attempt(2000),
         runtime=lambda wildcards, attempt: 10 * attempt,
     script:
         "../../scripts/figure_loss_curves.py"
@@ -38,7 +38,7 @@ rule distance_figure:
         ANALYSIS_ENV
     threads: 1
     resources:
-        mem_mb=lambda wildcards, attempt: 2000 * attempt,
+        mem_mb=mem_per_attempt(2000),
         runtime=lambda wildcards, attempt: 10 * attempt,
     params:
         comparison=lambda wildcards: DISTANCE_FIGURES[wildcards.figure],
@@ -64,7 +64,7 @@ rule kernel_pca_figures:
         ANALYSIS_ENV
     threads: 1
     resources:
-        mem_mb=lambda wildcards, attempt: 2000 * attempt,
+        mem_mb=mem_per_attempt(2000),
         runtime=lambda wildcards, attempt: 10 * attempt,
     params:
         comparison=lambda wildcards: KERNEL_PCA_FIGURES[wildcards.figure],

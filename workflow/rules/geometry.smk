@@ -12,7 +12,7 @@ rule geometry:
         ANALYSIS_ENV
     threads: 1
     resources:
-        mem_mb=lambda wildcards, attempt: 2000 * attempt,
+        mem_mb=mem_per_attempt(2000),
         runtime=lambda wildcards, attempt: 30 * attempt,
     script:
         "../../scripts/geometry.py"
@@ -44,7 +44,7 @@ rule tables:
         ANALYSIS_ENV
     threads: 1
     resources:
-        mem_mb=lambda wildcards, attempt: 2000 * attempt,
+        mem_mb=mem_per_attempt(2000),
         runtime=lambda wildcards, attempt: 30 * attempt,
     script:
         "../../scripts/tables.py"

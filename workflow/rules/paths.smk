@@ -50,7 +50,7 @@ rule barrier_table:
         ANALYSIS_ENV
     threads: 1
     resources:
-        mem_mb=lambda wildcards, attempt: 2000 * attempt,
+        mem_mb=mem_per_attempt(2000),
         runtime=lambda wildcards, attempt: 10 * attempt,
     params:
         converged_tol=config["paths"]["converged_tol"],
@@ -74,7 +74,7 @@ rule barrier_figure:
         ANALYSIS_ENV
     threads: 1
     resources:
-        mem_mb=lambda wildcards, attempt: 2000 * attempt,
+        mem_mb=mem_per_attempt(2000),
         runtime=lambda wildcards, attempt: 10 * attempt,
     params:
         landscape=lambda wildcards: BARRIER_FIGURES[wildcards.figure],
@@ -96,7 +96,7 @@ rule barrier_budget_figure:
         ANALYSIS_ENV
     threads: 1
     resources:
-        mem_mb=2000,
+        mem_mb=mem_per_attempt(2000),
         runtime=10,
     script:
         "../../scripts/figure_barrier_budget.py"
@@ -116,7 +116,7 @@ rule toy_paths:
         TORCH_ENV
     threads: 1
     resources:
-        mem_mb=lambda wildcards, attempt: 2000 * attempt,
+        mem_mb=mem_per_attempt(2000),
         runtime=lambda wildcards, attempt: 10 * attempt,
     params:
         settings=config["toy"],

@@ -20,7 +20,7 @@ rule claims:
         REPORT_ENV
     threads: 1
     resources:
-        mem_mb=lambda wildcards, attempt: 4000 * attempt,
+        mem_mb=mem_per_attempt(4000),
         runtime=lambda wildcards, attempt: 30 * attempt,
     params:
         networks=NETWORKS,
@@ -41,7 +41,7 @@ rule report:
         data=["results/data/train.json", "results/data/test.json"],
         notebook=repo_file("notebooks/report.ipynb"),
         template=repo_file("notebooks/templates/offline/index.html.j2"),
-        paper=repo_file("src/topography/paper_values.yaml"),
+        paper=repo_file("src/topography/jobs/paper_values.yaml"),
         code=code("report", "notebooks/report.ipynb"),
     output:
         html="results/report/report.html",
@@ -54,7 +54,7 @@ rule report:
         REPORT_ENV
     threads: 1
     resources:
-        mem_mb=4000,
+        mem_mb=mem_per_attempt(4000),
         runtime=60,
     params:
         parameters=dict(

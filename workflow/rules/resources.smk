@@ -31,6 +31,11 @@ def minutes(seconds, attempt):
     return int(min(MAX_MINUTES, max(MIN_MINUTES, math.ceil(limit * 2 ** (attempt - 1)))))
 
 
+def mem_per_attempt(mb):
+    """A mem_mb request: ``mb`` on the first attempt, ``mb`` times the attempt on a retry."""
+    return lambda wildcards, attempt: mb * attempt
+
+
 def memory_mb(*splits, attempt=1):
     """BASE_MB and three copies of the float32 images of ``splits`` (read, tensor, chunk)."""
     data_mb = sum(n_images(s) for s in splits) * 28 * 28 * 4 / 1e6

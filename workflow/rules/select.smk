@@ -14,7 +14,7 @@ rule select:
         ANALYSIS_ENV
     threads: 1
     resources:
-        mem_mb=lambda wildcards, attempt: 2000 * attempt,
+        mem_mb=mem_per_attempt(2000),
         runtime=lambda wildcards, attempt: 30 * attempt,
     params:
         runs=RUNS,

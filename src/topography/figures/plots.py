@@ -16,11 +16,9 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from .design import KINDS, OPTIMIZERS, set_name
-from .geometry import KERNELS, representative_runs
-from .io import read_table
-from .runtime import Job
-from .style import NETWORK_LABELS, OPTIMIZER_LABELS, SET_COLORS, SET_LABELS, in_order, plt, save_figure, set_palette
+from ..design import KINDS, NETWORK_LABELS, OPTIMIZERS, OPTIMIZER_LABELS, SET_LABELS, set_name
+from ..geometry import KERNELS, representative_runs
+from .style import SET_COLORS, in_order, plt, require_columns, save_figure, set_palette
 
 HISTORY_COLUMNS = ("network", "optimizer", "seed", "epoch", "split", "loss")
 DISTANCE_COLUMNS = ("network", "comparison", "set", "kind", "distance")
@@ -33,14 +31,6 @@ LOG_SCALE_RATIO = 10.0
 
 # ---------------------------------------------------------------------------------------
 # shared helpers
-
-
-def _require(frame: pd.DataFrame, what: str, columns: Iterable[str]) -> None:
-    if frame is None or frame.empty:
-        raise ValueError(f"{what} is empty: nothing to plot")
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise ValueError(f"{what} lacks the column(s) {', '.join(missing)}")
 
 
 def _networks(frame: pd.DataFrame) -> list[str]:
@@ -147,11 +137,11 @@ def plot_loss_curves(history: pd.DataFrame, *paths, runs: pd.DataFrame | None = 
     split, loss). Given ``runs``, only the runs chosen by :func:`representative_runs` are
     drawn; otherwise ``history`` must already hold one run per network and optimizer.
     """
-    _require(history, "the loss history", HISTORY_COLUMNS)
+    require_columns(history, "the loss history", HISTORY_COLUMNS)
     if runs is not None:
         keep = representative_runs(runs)[["network", "optimizer", "seed"]]
         history = history.merge(keep, on=["network", "optimizer", "seed"])
-        _require(history, "the loss history of the representative runs", HISTORY_COLUMNS)
+        require_columns(history, "the loss history of the representative runs", HISTORY_COLUMNS)
     seeds = history.groupby(["network", "optimizer"])["seed"].nunique()
     if (seeds > 1).any():
         several = ", ".join(f"{n}/{o}" for n, o in seeds[seeds > 1].index)
@@ -182,7 +172,7 @@ def plot_distances(distances: pd.DataFrame, *paths, comparison: str | None = Non
     networks). The two sets share their bins; the centroids' distance (the same for both
     sets, |c_A - c_B| / 2) is the dashed black line.
     """
-    _require(distances, "the distance table", DISTANCE_COLUMNS)
+    require_columns(distances, "the distance table", DISTANCE_COLUMNS)
     distances = _one_comparison(distances, comparison, "the distance table")
     comparison = distances["comparison"].iloc[0]
     sets = list(pd.unique(distances["set"]))
@@ -230,7 +220,7 @@ def plot_kernel_pca(projection: pd.DataFrame, *paths, kernel: str = "rbf", compa
     ``projection`` is the output of :func:`geometry.kernel_pca` (one or more networks,
     possibly several kernels; ``kernel`` picks one).
     """
-    _require(projection, "the projection table", PROJECTION_COLUMNS)
+    require_columns(projection, "the projection table", PROJECTION_COLUMNS)
     projection = _one_comparison(_one_kernel(projection, kernel), comparison, "the projection table")
     networks = _networks(projection)
     fig, axes = _panels(len(networks))
@@ -253,8 +243,8 @@ def plot_kernel_comparison(
     Each panel shows PC1 against PC2 and the folded ROC AUC of PC1 from
     :func:`geometry.separation` (0.5: no separation, 1: perfect).
     """
-    _require(projection, "the projection table", PROJECTION_COLUMNS)
-    _require(separation, "the separation table", SEPARATION_COLUMNS)
+    require_columns(projection, "the projection table", PROJECTION_COLUMNS)
+    require_columns(separation, "the separation table", SEPARATION_COLUMNS)
     projection = _one_comparison(projection, comparison, "the projection table")
     comparison = projection["comparison"].iloc[0]
     auc = separation[separation["comparison"] == comparison].set_index(["network", "kernel"])["auc"]
@@ -275,27 +265,3 @@ def plot_kernel_comparison(
     fig.tight_layout()
     _set_legend(fig, pd.unique(projection["set"]), _comparison_title(comparison))
     _save(fig, paths)
-
-
-# ---------------------------------------------------------------------------------------
-# the jobs of the figure rules: each reads its table (input), draws to output png and pdf
-
-
-def loss_curves_figure_job(job: Job) -> None:
-    """The ``loss_curves_figure`` rule: input curves (the representative runs' histories)."""
-    plot_loss_curves(read_table(job.input["curves"]), job.output["png"], job.output["pdf"])
-
-
-def distance_figure_job(job: Job) -> None:
-    """The ``distance_figure`` rule: input distances; params comparison."""
-    plot_distances(read_table(job.input["distances"]), job.output["png"], job.output["pdf"],
-                   comparison=job.params["comparison"])
-
-
-def kernel_pca_figure_job(job: Job) -> None:
-    """The ``kernel_pca_figures`` rule: input projections, separation; params comparison;
-    output png, pdf (RBF kernel PCA) and kernels_png, kernels_pdf (every kernel)."""
-    projection, separation = read_table(job.input["projections"]), read_table(job.input["separation"])
-    comparison, out = job.params["comparison"], job.output
-    plot_kernel_pca(projection, out["png"], out["pdf"], kernel="rbf", comparison=comparison)
-    plot_kernel_comparison(projection, separation, out["kernels_png"], out["kernels_pdf"], comparison=comparison)

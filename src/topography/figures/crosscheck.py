@@ -6,10 +6,8 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from .design import SETS
-from .io import read_table
-from .runtime import Job
-from .style import NETWORK_LABELS, SET_COLORS, SET_LABELS, in_order, plt, save_figure
+from ..design import NETWORK_LABELS, SETS, SET_LABELS
+from .style import SET_COLORS, in_order, plt, require_columns, save_figure
 
 # The curvature figure's panels: column of curvature.csv -> axis label.
 CURVATURE_MEASURES = {
@@ -22,14 +20,6 @@ CURVATURE_MEASURES = {
 LOG_SCALE_RATIO = 100.0
 
 
-def _require(table: pd.DataFrame, what: str, columns) -> None:
-    if table is None or table.empty:
-        raise ValueError(f"{what} is empty: nothing to plot")
-    missing = [c for c in columns if c not in table.columns]
-    if missing:
-        raise ValueError(f"{what} lacks the column(s) {', '.join(missing)}")
-
-
 def _palette(sets) -> dict:
     return {SET_LABELS.get(s, s): SET_COLORS.get(s, "grey") for s in sets}
 
@@ -37,7 +27,7 @@ def _palette(sets) -> dict:
 def plot_curvature(table: pd.DataFrame, network: str, *paths) -> None:
     """The distributions of the curvature measures over each set's vectors, for one
     network: a column per measure, a row per landscape; each vector a dot, each set a box."""
-    _require(table, "the curvature table", ["network", "set", "landscape", *CURVATURE_MEASURES])
+    require_columns(table, "the curvature table", ["network", "set", "landscape", *CURVATURE_MEASURES])
     table = table[table["network"] == network]
     if table.empty:
         raise ValueError(f"the curvature table has no rows for network {network!r}")
@@ -72,7 +62,7 @@ def plot_curvature(table: pd.DataFrame, network: str, *paths) -> None:
 def plot_bezier_vs_fourier(table: pd.DataFrame, *paths) -> None:
     """Each pair's Bezier height against its Fourier height, a panel per network (rows)
     and set (columns), the diagonal dashed; the straight line's height as grey crosses."""
-    _require(table, "the Bezier table", ["network", "landscape", "set", "bezier_height", "fourier_height",
+    require_columns(table, "the Bezier table", ["network", "landscape", "set", "bezier_height", "fourier_height",
                                           "straight_height"])
     networks = [n for n in NETWORK_LABELS if n in set(table["network"])]
     networks += [n for n in dict.fromkeys(table["network"]) if n not in networks]
@@ -114,16 +104,3 @@ def plot_bezier_vs_fourier(table: pd.DataFrame, *paths) -> None:
                fontsize=8)
     fig.suptitle("Path heights: quadratic Bezier curve against FourierPathFinder, pair by pair")
     save_figure(fig, *paths)
-
-
-# --- the jobs of the curvature_figure and bezier_figure rules
-
-
-def curvature_figure_job(job: Job) -> None:
-    """The ``curvature_figure`` rule: input table; wildcards network; output png, pdf."""
-    plot_curvature(read_table(job.input["table"]), job.wildcards["network"], job.output["png"], job.output["pdf"])
-
-
-def bezier_figure_job(job: Job) -> None:
-    """The ``bezier_figure`` rule: input table; output png, pdf."""
-    plot_bezier_vs_fourier(read_table(job.input["table"]), job.output["png"], job.output["pdf"])

@@ -97,6 +97,13 @@ def _closure(scripts: tuple[Path, ...], package_dir: Path) -> frozenset[str]:
     return frozenset(seen)
 
 
+def direct_imports(module: str, package_dir: str | Path) -> list[str]:
+    """The package modules (dotted names, as :func:`module_closure` gives them) that the
+    package module ``module`` imports itself, sorted: its edges in the import graph."""
+    package_dir = Path(package_dir).resolve()
+    return sorted(_imported_modules(_module_file(package_dir, module), package_dir, module=module))
+
+
 def module_closure(scripts, package_dir: str | Path) -> list[str]:
     """The dotted names (inside the package, sub-packages' modules included) of the modules
     of ``package_dir`` that ``scripts`` (a path or several: Python files or notebooks) run,

@@ -18,14 +18,14 @@ from typing import Mapping
 import torch
 from tqdm import tqdm
 
-from .design import PARAMETER_COUNTS
-from .io import nonfinite_keys, write_json
-from .landscape import measure_pass_shape
-from .pathfinder import PathConfig, find_path
-from .provenance import provenance
-from .runtime import Job
-from .sets import load_set
-from .surface import network_landscape
+from ..design import PARAMETER_COUNTS
+from ..workflow.io import nonfinite_keys, write_json
+from ..landscape import measure_pass_shape
+from ..pathfinder import PathConfig, find_path
+from ..workflow.provenance import provenance
+from ..workflow.runtime import Job
+from ..workflow.sets import load_set
+from .landscapes import network_landscape
 
 
 class PathError(ValueError):

@@ -25,7 +25,7 @@ import numpy as np
 from safetensors import SafetensorError
 from safetensors.numpy import load_file, save_file
 
-from .design import sidecar  # noqa: F401  (re-exported: readers and tests name it from io)
+from ..design import sidecar  # noqa: F401  (re-exported: readers and tests name it from io)
 
 # The prefix and suffix of atomic_path's temporary files; remove_stale_temporaries finds
 # those a killed job left behind by them.

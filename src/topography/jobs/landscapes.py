@@ -6,9 +6,9 @@ from __future__ import annotations
 import torch
 
 from .data import load_prepared
-from .device import resolve_device
-from .landscape import NetworkLandscape
-from .models import build_network
+from ..workflow.device import resolve_device
+from ..landscape import NetworkLandscape
+from ..models import build_network
 
 
 def network_landscape(network: str, data_path: str, model: dict, chunk_size: int,

@@ -9,16 +9,9 @@ import matplotlib
 matplotlib.use("Agg")  # figures are files; never open a window (also on clusters)
 import matplotlib.pyplot as plt  # noqa: E402
 
-from .io import atomic_path  # noqa: E402
+from ..workflow.io import atomic_path  # noqa: E402
 
-# The experiment's names (optimizers, sets, ...) are design's; here only how they look.
-OPTIMIZER_LABELS = {"lbfgs": "L-BFGS-GSS", "sgd": "SGD"}
-SET_LABELS = {
-    "lbfgs-train": "BFGS-train",
-    "lbfgs-test": "BFGS-test",
-    "sgd-train": "SGD-train",
-    "sgd-test": "SGD-test",
-}
+# The experiment's names and labels (design.SET_LABELS, ...) are design's; here only how they look.
 # The paper's colours: BFGS-train navy, BFGS-test light blue, SGD-train light red, SGD-test gold.
 SET_COLORS = {
     "lbfgs-train": "#1f2f7a",
@@ -26,7 +19,6 @@ SET_COLORS = {
     "sgd-train": "#f08080",
     "sgd-test": "#e6b422",
 }
-NETWORK_LABELS = {"fcp": "FCP", "lenet": "LeNet", "autoencoder": "Autoencoder", "lstm": "LSTM"}
 
 
 def in_order(values, order) -> list[str]:
@@ -34,6 +26,16 @@ def in_order(values, order) -> list[str]:
     rest in the order they first appear (e.g. a table's sets in the paper's order)."""
     present = list(dict.fromkeys(values))
     return [v for v in order if v in present] + [v for v in present if v not in order]
+
+
+def require_columns(table, what: str, columns) -> None:
+    """Stop with a message naming ``what`` when the table to plot is empty or lacks any of
+    ``columns``."""
+    if table is None or table.empty:
+        raise ValueError(f"{what} is empty: nothing to plot")
+    missing = [c for c in columns if c not in table.columns]
+    if missing:
+        raise ValueError(f"{what} lacks the column(s) {', '.join(missing)}")
 
 
 def set_palette(sets) -> dict[str, str]:

@@ -1,19 +1,20 @@
 """The ``curvature`` job (not in the paper): the top Hessian eigenvalues and the trace at
 every vector of one solution set, on one landscape -> a JSON record per vector. Is an
-optimizer's minimum flatter? The method is curvature.py's; the table crosscheck_tables.py's."""
+optimizer's minimum flatter? The method is curvature.py's; the table and figure
+crosscheck_results.py's."""
 
 from __future__ import annotations
 
 import torch
 from tqdm import tqdm
 
-from .curvature import CurvatureConfig, measure_curvature
-from .design import PARAMETER_COUNTS, name_seed
-from .io import write_json
-from .provenance import provenance
-from .runtime import Job
-from .sets import load_set
-from .surface import network_landscape
+from ..curvature import CurvatureConfig, measure_curvature
+from ..design import PARAMETER_COUNTS, name_seed
+from ..workflow.io import write_json
+from ..workflow.provenance import provenance
+from ..workflow.runtime import Job
+from ..workflow.sets import load_set
+from .landscapes import network_landscape
 
 CURVATURE_KEYS = ("eigenvalues", "lanczos_iterations", "probes", "chunk_size")
 

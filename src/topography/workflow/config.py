@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from importlib import resources
 from pathlib import Path
+from typing import Mapping
 
 import jsonschema
 import yaml
 
-from .design import EMBEDDED_IMAGES, OPTIMIZERS
+from ..design import EMBEDDED_IMAGES, OPTIMIZERS
 
 # Package data, so that a non-editable install finds it too; workflow/schemas/ links to it.
 SCHEMA = resources.files(__package__).joinpath("config.schema.yaml")
@@ -124,16 +125,7 @@ def _check_consistency(config: dict) -> None:
             f"the solution sets of both ({', '.join(OPTIMIZERS)}): every geometric comparison and claim needs "
             "the two, so list both"
         )
-    data = config["data"]
-    if data["source"] == "embedded":
-        for key in ("n_train", "n_test"):
-            if data[key] is None:
-                raise ConfigError(f"data.{key}: must be an integer with source 'embedded'")
-        if data["n_train"] + data["n_test"] > EMBEDDED_IMAGES:
-            raise ConfigError(
-                f"data.n_train + data.n_test = {data['n_train'] + data['n_test']}: "
-                f"the embedded set has {EMBEDDED_IMAGES} images"
-            )
+    _check_data(config["data"])
     if config["select"]["n_best"] > config["train"]["seeds"]:
         raise ConfigError(
             f"select.n_best: {config['select']['n_best']} runs cannot be selected from "
@@ -147,11 +139,26 @@ def _check_consistency(config: dict) -> None:
                 f"train.sgd.epochs: no epoch count for {', '.join(missing)}; give one per network "
                 "in config.networks, or one number for all"
             )
-    if data["source"] == "idx" and "idx_dir" not in data:
-        raise ConfigError("data.idx_dir: required with source 'idx'")
     curvature = config["curvature"]
     if curvature["lanczos_iterations"] < curvature["eigenvalues"]:
         raise ConfigError(
             f"curvature.lanczos_iterations: {curvature['lanczos_iterations']} Lanczos steps cannot give "
             f"curvature.eigenvalues = {curvature['eigenvalues']} eigenvalues"
         )
+
+
+def _check_data(data: Mapping) -> None:
+    """The data section's rules that span several keys."""
+    if data["source"] == "embedded":
+        for key in ("n_train", "n_test"):
+            if data[key] is None:
+                raise ConfigError(f"data.{key}: must be an integer with source 'embedded'")
+        if data["n_train"] + data["n_test"] > EMBEDDED_IMAGES:
+            raise ConfigError(
+                f"data.n_train + data.n_test = {data['n_train'] + data['n_test']}: "
+                f"the embedded set has {EMBEDDED_IMAGES} images"
+            )
+    if data["source"] == "idx" and "idx_dir" not in data:
+        raise ConfigError("data.idx_dir: required with source 'idx'")
+    if data["source"] == "idx" and data.get("download") and "base_url" not in data:
+        raise ConfigError("data.base_url: required with download: true")

@@ -1,7 +1,8 @@
 """The ``bezier`` job (not in the paper): a second path method beside FourierPathFinder.
 The first pairs of each set of a network, joined by quadratic Bezier curves on one
 landscape with the same data and points as the Fourier paths. Do the barriers depend on
-the path method? The method is bezier.py's; the table crosscheck_tables.py's."""
+the path method? The method is bezier.py's; the table and figure
+crosscheck_results.py's."""
 
 from __future__ import annotations
 
@@ -10,13 +11,13 @@ from typing import Mapping
 import torch
 from tqdm import tqdm
 
-from .bezier import BezierConfig, find_bezier_path
-from .design import PARAMETER_COUNTS, name_seed
-from .io import write_json
-from .provenance import provenance
-from .runtime import Job
-from .sets import load_set
-from .surface import network_landscape
+from ..bezier import BezierConfig, find_bezier_path
+from ..design import PARAMETER_COUNTS, name_seed
+from ..workflow.io import write_json
+from ..workflow.provenance import provenance
+from ..workflow.runtime import Job
+from ..workflow.sets import load_set
+from .landscapes import network_landscape
 
 BEZIER_KEYS = ("steps", "lr", "samples_per_step")
 

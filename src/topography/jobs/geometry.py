@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import pandas as pd
 
-from . import geometry
-from .design import GEOMETRY_KINDS, SETS, available_comparisons
-from .io import read_table, write_csv
-from .runtime import Job
-from .sets import load_set
+from .. import geometry
+from ..design import GEOMETRY_KINDS, SETS, available_comparisons
+from ..workflow.io import read_table, write_csv
+from ..workflow.runtime import Job
+from ..workflow.sets import load_set
 
 
 def geometry_job(job: Job) -> None:

@@ -15,7 +15,7 @@ L-BFGS-GSS stops as soon as its rule holds, with ``max_iterations`` as the cap. 
 its fixed number of epochs at a fixed rate (plain SGD, as in the paper); its rule is read
 on the finished history, so a plateau early on does not end it.
 
-A run given a :class:`~topography.checkpoint.Checkpoint` saves its whole state every few
+A run given a :class:`~topography.workflow.checkpoint.Checkpoint` saves its whole state every few
 epochs and on SIGTERM, and a rerun resumes from it with results identical to the bit.
 """
 
@@ -29,12 +29,12 @@ import pandas as pd
 import torch
 from tqdm import tqdm
 
-from .checkpoint import Checkpoint, Interrupted, StopSignal, log, run_key
-from .device import resolve_device
-from .landscape import NetworkLandscape
-from .models import FlatNetwork
-from .optim import LBFGSGSS
-from .runtime import Job
+from ..workflow.checkpoint import Checkpoint, Interrupted, StopSignal, log, run_key
+from ..workflow.device import resolve_device
+from ..landscape import NetworkLandscape
+from ..models import FlatNetwork
+from ..optim import LBFGSGSS
+from ..workflow.runtime import Job
 
 # L-BFGS-GSS resets its history on a non-finite loss; this many resets in a row and the
 # run is given up as diverged (it cannot recover from a point where the loss is NaN).
@@ -300,9 +300,9 @@ def train_job(job: Job) -> RunResult:
     device, checkpoint = job.params.get("device", "auto"), job.params.get("checkpoint")
     checkpoint_every = job.config.get("train", {}).get("checkpoint_every", 0)
     from .data import load_prepared
-    from .io import save_vector, write_csv
-    from .models import build_network
-    from .provenance import provenance
+    from ..workflow.io import save_vector, write_csv
+    from ..models import build_network
+    from ..workflow.provenance import provenance
 
     dev = resolve_device(device)
     net = build_network(network, model["activation"], model["lstm_permutation_seed"]).to(dev)

@@ -30,13 +30,13 @@ import torch
 from safetensors import SafetensorError
 
 from topography.design import EMBEDDED_IMAGES
-from topography.io import atomic_path, load_arrays, save_arrays
-from topography.mnist_files import (  # noqa: F401 (find_idx_file, MNIST_SHA256: part of this module's API)
+from topography.workflow.io import atomic_path, load_arrays, save_arrays
+from topography.workflow.mnist_files import (  # noqa: F401 (find_idx_file, MNIST_SHA256: part of this module's API)
     GZIP_MAGIC, IDX_FILES, MNIST_SHA256, SKIP_KEY, DataError, check_idx_files, checksums, find_idx_file,
     sha256_of_file,
 )
-from topography.provenance import provenance
-from topography.runtime import Job
+from topography.workflow.provenance import provenance
+from topography.workflow.runtime import Job
 
 N_CLASSES = 10
 N_PIXELS = 28 * 28
@@ -245,8 +245,10 @@ def subsample(
 
 
 def load_dataset(data_cfg: Mapping) -> dict:
-    """The train and test sets described by the ``data`` section of the config."""
-    cfg = _validated(data_cfg)
+    """The train and test sets described by the ``data`` section of the config, with the
+    master seed under ``seed``. The section is taken as valid: the workflow checks the
+    config against its schema and rules (workflow.config.validate_config) before any job."""
+    cfg = {"download": False, SKIP_KEY: True, **data_cfg, "sha256": checksums(data_cfg)}
     if cfg["source"] == "embedded":
         return load_embedded(cfg["n_train"], cfg["n_test"], cfg["seed"])
     if cfg["download"]:
@@ -257,50 +259,6 @@ def load_dataset(data_cfg: Mapping) -> dict:
         split: subsample(*full[split], cfg[f"n_{split}"], cfg["seed"])
         for split in ("train", "test")
     }
-
-
-def _validated(data_cfg: Mapping) -> dict:
-    """Check the config section up front, so a typo fails in seconds, not after a download."""
-    source = data_cfg.get("source")
-    if source not in ("embedded", "idx"):
-        raise DataError(f"data.source = {source!r}, expected 'embedded' or 'idx'")
-    cfg = {"source": source, "seed": _int(data_cfg, "seed", allow_none=False)}
-    for key in ("n_train", "n_test"):
-        cfg[key] = _int(data_cfg, key, allow_none=source == "idx", minimum=1)
-    if source == "idx":
-        cfg["idx_dir"] = _required(data_cfg, "idx_dir", (str, os.PathLike), "a directory path")
-        cfg["download"] = data_cfg.get("download", False)
-        if not isinstance(cfg["download"], bool):
-            raise DataError(f"data.download = {cfg['download']!r}, expected true or false")
-        if not isinstance(data_cfg.get("sha256") or {}, Mapping):
-            raise DataError("data.sha256 must map file names to sha256 hex digests")
-        cfg["sha256"] = checksums(data_cfg)
-        cfg[SKIP_KEY] = data_cfg.get(SKIP_KEY, True)
-        if not isinstance(cfg[SKIP_KEY], bool):
-            raise DataError(f"data.{SKIP_KEY} = {cfg[SKIP_KEY]!r}, expected true or false")
-        if cfg["download"]:
-            cfg["base_url"] = _required(data_cfg, "base_url", str, "a URL")
-    return cfg
-
-
-def _required(data_cfg: Mapping, key: str, types, what: str):
-    value = data_cfg.get(key)
-    if not isinstance(value, types) or not str(value):
-        raise DataError(f"data.{key} = {value!r}, expected {what}")
-    return value
-
-
-def _int(data_cfg: Mapping, key: str, allow_none: bool, minimum: int | None = None) -> int | None:
-    value = data_cfg.get(key)
-    if value is None and allow_none:
-        return None
-    # bool is an int in Python, but `n_train: true` is surely a mistake.
-    is_int = isinstance(value, int) and not isinstance(value, bool)
-    if not is_int or (minimum is not None and value < minimum):
-        expected = "an integer" + (f" >= {minimum}" if minimum is not None else "")
-        expected += " or null" if allow_none else ""
-        raise DataError(f"data.{key} = {value!r}, expected {expected}")
-    return value
 
 
 def prepare(

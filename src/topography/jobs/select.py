@@ -12,10 +12,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .design import PARAMETER_COUNTS, set_name
-from .io import load_vector, read_table, save_arrays, write_csv
-from .provenance import provenance
-from .runtime import Job
+from ..design import PARAMETER_COUNTS, set_name
+from ..workflow.io import load_vector, read_table, save_arrays, write_csv
+from ..workflow.provenance import provenance
+from ..workflow.runtime import Job
 
 
 class SelectionError(ValueError):

@@ -26,11 +26,11 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from .design import CLAIM_TABLES
-from .io import read_table as read_checked_table, write_csv, write_text
-from .provenance import config_hash
-from .runtime import Job
-from .sets import load_set
+from ..design import CLAIM_TABLES
+from ..workflow.io import read_table as read_checked_table, write_csv, write_text
+from ..workflow.provenance import config_hash
+from ..workflow.runtime import Job
+from ..workflow.sets import load_set
 
 PAPER_VALUES = Path(__file__).with_name("paper_values.yaml")
 # The nbconvert template that drops the lab template's CDN scripts (MathJax, require.js,
@@ -113,7 +113,7 @@ def claims_job(job: Job) -> None:
     tested part (output parts), as tidy CSVs the report and other tools read. input: the
     tables named in CLAIM_TABLES (those this config produces), runs, histories; params:
     networks, sets (network -> set -> file), thresholds (the config's ``report:``)."""
-    from .claims import Thresholds, evaluate_claims
+    from ..claims import Thresholds, evaluate_claims
 
     thresholds = Thresholds.from_config(job.params["thresholds"])
     tables = {name: job.input[name] for name in CLAIM_TABLES if name in job.input}
@@ -192,7 +192,7 @@ def claims_matrix_html(summary: pd.DataFrame, network_labels: Mapping[str, str] 
     """The claims by network as one HTML table: a row per claim (the paper's finding number
     and statement), a column per network, each cell its verdict coloured, its effect, and
     what the paper expects there. ``summary`` is claims.csv."""
-    from .claims import VERDICT_COLOURS
+    from ..claims import VERDICT_COLOURS
 
     labels = dict(network_labels or {})
     networks = list(dict.fromkeys(summary["network"]))
