@@ -1,5 +1,6 @@
 """The benchmarks run and write what they promise (at a tiny size: these are not timings)."""
 
+import importlib
 import json
 import math
 import subprocess
@@ -83,13 +84,24 @@ def test_primitive_floor_benchmark_runs(tmp_path):
         assert row["network"] in stdout
 
 
+# Each baseline of bench/pathfinder.py: its module, its loop class and step function, and the
+# package landscape's pass shape it is compared with (several passes for the stock loop).
+BASELINES = {
+    "stock": ("stock_loop", "StockLoop", "stock_backward_objective", dict(rows_per_pass=60, points_per_pass=2)),
+    "authors": ("authors_loop", "AuthorsLoop", "authors_backward_objective", {}),
+}
+
+
+@pytest.mark.parametrize("baseline", BASELINES)
 @pytest.mark.parametrize("name", ["fcp", "lenet", "autoencoder", "lstm"])
-def test_stock_loop_computes_the_package_step(name):
-    """The benchmark's baseline (torch's stock layers, one point at a time) gives the same
-    objective and coefficient gradient as the package's batched step."""
+def test_each_baseline_loop_computes_the_package_step(name, baseline):
+    """The benchmark's baselines (bench/stock_loop.py: torch's stock layers, one point at a
+    time, autograd through the path; bench/authors_loop.py: stock modules, gradients summed
+    by hand) give the same objective and coefficient gradient as the package's batched step."""
+    module_name, loop_name, step_name, passes = BASELINES[baseline]
     sys.path.insert(0, str(ROOT / "bench"))
     try:
-        from stock_loop import StockLoop, stock_backward_objective
+        module = importlib.import_module(module_name)
     finally:
         sys.path.remove(str(ROOT / "bench"))
     from topography.landscape import NetworkLandscape
@@ -103,35 +115,8 @@ def test_stock_loop_computes_the_package_step(name):
     with torch.no_grad():
         path.coefficients.normal_(0, 0.05, generator=generator)
     t = torch.linspace(0, 1, 7, dtype=torch.float64)
-    value = backward_objective(path, t, NetworkLandscape(net, x, y, rows_per_pass=60, points_per_pass=2), 0.1)
+    value = backward_objective(path, t, NetworkLandscape(net, x, y, **passes), 0.1)
     grad, path.coefficients.grad = path.coefficients.grad, None
-    stock_value = stock_backward_objective(path, t, StockLoop(net, x, y), 0.1)
-    assert stock_value == pytest.approx(value, rel=1e-5)
-    torch.testing.assert_close(path.coefficients.grad, grad, rtol=1e-4, atol=1e-6)
-
-
-@pytest.mark.parametrize("name", ["fcp", "lenet", "autoencoder", "lstm"])
-def test_authors_loop_computes_the_package_step(name):
-    """The authors' loop (bench/authors_loop.py: stock modules, gradients summed by hand)
-    gives the package's objective and coefficient gradient."""
-    sys.path.insert(0, str(ROOT / "bench"))
-    try:
-        from authors_loop import AuthorsLoop, authors_backward_objective
-    finally:
-        sys.path.remove(str(ROOT / "bench"))
-    from topography.landscape import NetworkLandscape
-    from topography.models import build_network
-    from topography.pathfinder import FourierPath, backward_objective
-
-    net = build_network(name)
-    generator = torch.Generator().manual_seed(0)
-    x, y = torch.rand(40, 784, generator=generator), torch.randint(0, 10, (40,), generator=generator)
-    path = FourierPath(net.init_vector(1), net.init_vector(2), n_fourier=3)
-    with torch.no_grad():
-        path.coefficients.normal_(0, 0.05, generator=generator)
-    t = torch.linspace(0, 1, 7, dtype=torch.float64)
-    value = backward_objective(path, t, NetworkLandscape(net, x, y), 0.1)
-    grad, path.coefficients.grad = path.coefficients.grad, None
-    authors_value = authors_backward_objective(path, t, AuthorsLoop(net, x, y), 0.1)
-    assert authors_value == pytest.approx(value, rel=1e-5)
+    baseline_value = getattr(module, step_name)(path, t, getattr(module, loop_name)(net, x, y), 0.1)
+    assert baseline_value == pytest.approx(value, rel=1e-5)
     torch.testing.assert_close(path.coefficients.grad, grad, rtol=1e-4, atol=1e-6)
