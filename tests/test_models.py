@@ -73,3 +73,21 @@ def test_unknown_names_are_rejected_clearly():
         build_network("resnet")
     with pytest.raises(ValueError, match="unknown activation 'tanh'"):
         build_network("fcp", "tanh")
+
+
+@pytest.mark.parametrize("name", NETWORKS)
+def test_the_single_vector_loss_and_outputs_agree_with_the_module_forms(name):
+    """loss_sum and outputs (training's and the landscape's single-vector forms, by the
+    batched kernels for the autoencoder and the LSTM) equal the per-vector module's, with
+    the same gradient, to float32 rounding."""
+    net = build_network(name)
+    w = net.init_vector(1).requires_grad_(True)
+    x, y = torch.rand(40, 784), torch.randint(0, 10, (40,))
+    fast = net.loss_sum(w, x, y)
+    (fast_grad,) = torch.autograd.grad(fast, w)
+    plain = net.sample_losses(w, x, y).sum()
+    (plain_grad,) = torch.autograd.grad(plain, w)
+    torch.testing.assert_close(fast, plain, rtol=1e-5, atol=1e-6)
+    torch.testing.assert_close(fast_grad, plain_grad, rtol=1e-4, atol=1e-6 * float(plain_grad.abs().max()))
+    with torch.no_grad():
+        torch.testing.assert_close(net.outputs(w, x), net.forward(w, x), rtol=1e-5, atol=1e-6)

@@ -173,7 +173,7 @@ class NetworkLandscape(Landscape):
     # Single vectors skip the batched forms: a plain forward/backward is what training needs.
     def loss(self, w):
         with torch.no_grad():
-            return float(sum(self.net.sample_losses(w, xc, yc).sum() for xc, yc in self.chunks()) / self.n)
+            return float(sum(self.net.loss_sum(w, xc, yc) for xc, yc in self.chunks()) / self.n)
 
     def loss_and_grad(self, w):
         w = w.detach().requires_grad_(True)
@@ -181,7 +181,7 @@ class NetworkLandscape(Landscape):
         grad = torch.zeros_like(w)
         with torch.enable_grad():
             for xc, yc in self.chunks():
-                s = self.net.sample_losses(w, xc, yc).sum()
+                s = self.net.loss_sum(w, xc, yc)
                 (g,) = torch.autograd.grad(s, w)
                 total += float(s.detach())
                 grad += g
@@ -192,7 +192,7 @@ class NetworkLandscape(Landscape):
         total, correct = 0.0, 0
         with torch.no_grad():
             for xc, yc in self.chunks():
-                out = self.net.forward(w, xc)
+                out = self.net.outputs(w, xc)
                 total += float(self.net.losses_from_outputs(out, xc, yc).sum())
                 if self.net.task == "classify":
                     correct += int((out.argmax(dim=1) == yc).sum())
