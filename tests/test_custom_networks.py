@@ -39,6 +39,10 @@ def make_wrong_size():
     return nn.Sequential(nn.Flatten(), nn.Linear(64, 7))
 
 
+def make_with_dropout():
+    return nn.Sequential(nn.Flatten(), nn.Linear(64, 16), nn.Dropout(0.5), nn.Linear(16, 10))
+
+
 def not_a_module():
     return "an MLP"
 
@@ -159,6 +163,7 @@ def _custom(factory, loss="cross_entropy"):
     (dict(custom_networks=_custom("my_models:broken")), "failed: RuntimeError: no weights here"),
     (dict(custom_networks=_custom("my_models:make_five_classes")), "cross_entropy needs [1, C] with C >= 10"),
     (dict(custom_networks=_custom("my_models:make_wrong_size", "reconstruction")), "reconstruction needs one value per input value"),
+    (dict(custom_networks=_custom("my_models:make_with_dropout")), "the module holds Dropout"),
     (dict(networks=["fcp"]), "networks: fcp on data.path digits.npz: one image of shape [1, 8, 8] through the network failed"),
 ])
 def test_a_factory_or_model_that_does_not_fit_stops_the_plan_naming_its_key(workdir, change, message):

@@ -427,13 +427,30 @@ def build_network(name: str, activation: str = "softplus", lstm_permutation_seed
 
 def check_network(net: FlatNetwork, x: torch.Tensor, y: torch.Tensor | None, where: str) -> None:
     """One forward pass on the first image of ``x``: the output fits the network's loss (and
-    the labels ``y``, None when the data have none); NetworkError naming ``where`` if not."""
+    the labels ``y``, None when the data have none), and the same at two vectors at once;
+    NetworkError naming ``where`` if not."""
+    stateful = sorted({type(m).__name__ for m in net.module.modules()
+                       if isinstance(m, (nn.modules.batchnorm._BatchNorm, nn.modules.dropout._DropoutNd))})
+    if stateful:
+        raise NetworkError(f"{where}: the module holds {', '.join(stateful)}, whose output depends on more than "
+                           "the weights (the batch, random draws); a loss landscape needs a function of the weights: "
+                           "remove them or use a normalisation without running statistics (e.g. LayerNorm)")
     try:
         with torch.no_grad():
-            out = net.forward(net.init_vector(0), x[:1])
+            w = net.init_vector(0)
+            out = net.forward(w, x[:1])
     except Exception as err:
         raise NetworkError(f"{where}: one image of shape {list(x.shape[1:])} through the network failed "
                            f"({type(err).__name__}: {err})") from err
+    try:
+        with torch.no_grad():
+            both = net.forward_batched(torch.stack([w, net.init_vector(1)]), x[:1])
+    except Exception as err:
+        raise NetworkError(f"{where}: the network cannot be evaluated at several weight vectors at once "
+                           f"(torch.func.vmap over functional_call: {type(err).__name__}: {err})") from err
+    if not torch.allclose(both[0], out, rtol=1e-4, atol=1e-6):
+        raise NetworkError(f"{where}: the network's output at a weight vector differs when evaluated with "
+                           "others (torch.func.vmap); its forward must depend on its inputs and weights alone")
     if net.task == "classify":
         if y is None:
             raise NetworkError(f"{where}: loss cross_entropy needs labels, but the data have none")

@@ -141,6 +141,11 @@ def _check_consistency(config: dict) -> None:
         )
     epochs = config["train"]["sgd"]["epochs"]
     if isinstance(epochs, dict) and "sgd" in config["optimizers"]:
+        known = set(NETWORKS) | set(config.get("custom_networks") or {})
+        strangers = sorted(set(epochs) - known)
+        if strangers:
+            raise ConfigError(f"train.sgd.epochs: {', '.join(strangers)} is neither a built-in network nor one "
+                              "of custom_networks")
         missing = [n for n in config["networks"] if n not in epochs]
         if missing:
             raise ConfigError(

@@ -1,14 +1,14 @@
 """A researcher's own data set (``data.source: file``): one ``.npz`` or ``.safetensors`` file
 with ``x_train``, ``x_test`` (float, any shape per example) and, for the classifiers,
 ``y_train``, ``y_test`` (integer labels), read and checked without torch, so that the DAG
-check (before any job runs) and the data job read it the same way."""
+check (before any job runs) and the data job read it the same way. numpy is imported only
+when a file is read: planning the MNIST default imports none of the job stack."""
 
 from __future__ import annotations
 
 import functools
 from pathlib import Path
 
-import numpy as np
 
 from .mnist_files import DataError
 
@@ -17,11 +17,13 @@ IMAGES = ("x_train", "x_test")
 LABELS = ("y_train", "y_test")
 
 
-def read_data_file(path: str | Path) -> dict[str, np.ndarray]:
+def read_data_file(path: str | Path) -> dict:
     """The file's arrays, checked: x_train and x_test float (returned as float32) with the
     same shape per example and finite values; y_train and y_test both or neither, integer
     (returned as int64, >= 0), one per example. DataError naming the file and the array
     otherwise."""
+    import numpy as np
+
     path = Path(path)
     if path.suffix not in SUFFIXES:
         raise DataError(f"data.path: {path} is a {path.suffix or 'suffix-less'} file, expected one of "
@@ -71,12 +73,14 @@ def data_shapes(path: str | Path) -> dict[str, tuple[int, ...]]:
 
 
 @functools.lru_cache(maxsize=2)  # planning reads the file twice (checks, then sizes)
-def _read_once(path: Path, mtime_ns: int) -> dict[str, np.ndarray]:
+def _read_once(path: Path, mtime_ns: int) -> dict:
     del mtime_ns  # in the cache key only: a rewritten file is read again
     return _read(path)
 
 
-def _read(path: Path) -> dict[str, np.ndarray]:
+def _read(path: Path) -> dict:
+    import numpy as np
+
     try:
         if path.suffix == ".npz":
             with np.load(path, allow_pickle=False) as archive:
