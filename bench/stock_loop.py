@@ -15,11 +15,13 @@ weight vector of the package fills them in order.
 
 from __future__ import annotations
 
+import copy
+
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from topography.models import ACTIVATIONS, FlatNetwork
+from topography.models import ACTIVATIONS, NETWORKS as BUILT_IN, FlatNetwork
 
 
 class StockFCP(nn.Module):
@@ -73,7 +75,10 @@ class StockLSTM(nn.Module):
 
 
 def stock_module(net: FlatNetwork) -> nn.Module:
-    """The stock-layer module of ``net`` (same activation, same LSTM pixel permutation)."""
+    """The stock-layer module of ``net`` (same activation, same LSTM pixel permutation); a
+    researcher's own network is its own module, already made of stock layers."""
+    if net.spec.custom or net.name not in BUILT_IN:
+        return copy.deepcopy(net.module)
     if net.name == "lstm":
         return StockLSTM(net.buffers["permutation"])
     return {"fcp": StockFCP, "lenet": StockLeNet, "autoencoder": StockAutoencoder}[net.name](net.spec.activation)
@@ -88,7 +93,7 @@ class StockLoop:
         assert [p.shape for p in self.params] == list(net.shapes), "stock module's parameters differ from the package's"
         self.sizes = [p.numel() for p in self.params]
         self.reconstruct = net.task == "reconstruct"
-        self.x, self.y = x.reshape(len(x), 784), y
+        self.x, self.y = (x.reshape(len(x), 784) if net.name in BUILT_IN and not net.spec.custom else x), y
 
     def loss_and_grad(self, w: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         with torch.no_grad():

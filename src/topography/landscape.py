@@ -33,6 +33,9 @@ from .models import FlatNetwork
 # per-image cost doubled between 334 and 500 images a call on the 2-core machine: 256.
 # These are the fallback: measure_pass_shape picks a shape on the machine at hand.
 PASS_SHAPES = {"fcp": (48_000, 48), "autoencoder": (12_000, 12), "lenet": (1_200, 48), "lstm": (256, 1)}
+# A researcher's own network (models.FlatNetwork.from_module), evaluated by vmap: a middle
+# shape; paths.pass_shape: measured picks one on the machine.
+CUSTOM_PASS_SHAPE = (4_096, 16)
 # The shapes measure_pass_shape tries: the fallback's rows scaled by these, with its points
 # per pass and (where that is more than one) a quarter of them.
 ROW_SCALES = (0.25, 0.5, 1, 2, 4)
@@ -113,7 +116,7 @@ class NetworkLandscape(Landscape):
         self.n = len(x)
         self.n_params = net.n_params
         self.chunk_size = chunk_size or self.n
-        rows, points = PASS_SHAPES[net.name]
+        rows, points = PASS_SHAPES.get(net.name, CUSTOM_PASS_SHAPE)
         self.rows_per_pass = rows_per_pass or rows
         self.points_per_pass = points_per_pass or points
 

@@ -14,17 +14,27 @@ the vectors or a generic ``vmap`` (bench/pathfinder.py measures by how much; tes
 it equals the loop). The LSTM is the exception: its ``forward_batched`` loops over the
 vectors with torch's fused LSTM kernel, which is faster than any batched form measured
 (see its docstring).
+
+Any other ``torch.nn.Module`` is a network too (:meth:`FlatNetwork.from_module`, or a
+config's ``custom_networks``, whose factory :func:`load_factory` imports): it is evaluated at
+K vectors at once by ``torch.func.vmap`` over ``functional_call``, so that training, paths,
+Bezier curves, curvature and geometry run on it unchanged.
 """
 
 from __future__ import annotations
 
+import copy
+import importlib
 import math
+import os
+import sys
 from dataclasses import dataclass
+from typing import Callable
 
 import torch
 import torch.nn.functional as F
 from torch import nn
-from torch.func import functional_call
+from torch.func import functional_call, vmap
 
 from .design import NETWORKS, PARAMETER_COUNTS  # noqa: F401  (re-exported: the networks built here)
 from .kernels import (  # noqa: F401  (ACTIVATIONS re-exported: the activations a network takes)
@@ -202,15 +212,69 @@ class PermutedLSTM(nn.Module):
 _CLASSES = {"fcp": FCP, "lenet": LeNet, "autoencoder": Autoencoder, "lstm": PermutedLSTM}
 
 
+# The losses a network can take: the classifiers' and the autoencoder's (docs/method.md).
+LOSSES = {"cross_entropy": "classify", "reconstruction": "reconstruct"}
+
+
+class NetworkError(ValueError):
+    """A network that cannot be built or does not fit its loss or data; the message says why."""
+
+
 @dataclass(frozen=True)
 class NetworkSpec:
+    """A network by name: one of the four built in, or, with ``factory`` ("module:function",
+    importable from the working directory or an installed package) and ``loss`` (a key of
+    LOSSES), a researcher's own."""
+
     name: str
     activation: str = "softplus"
     lstm_permutation_seed: int = 1234
+    factory: str | None = None
+    loss: str | None = None
 
     @property
     def task(self) -> str:
+        if self.loss is not None:
+            return LOSSES[self.loss]
         return "reconstruct" if self.name == "autoencoder" else "classify"
+
+    @property
+    def custom(self) -> bool:
+        return self.factory is not None
+
+
+def load_factory(factory: str) -> Callable[[], nn.Module]:
+    """The function named by "package.module:function", imported from the working directory
+    (where a workflow runs) or an installed package; NetworkError naming it if it cannot be."""
+    module_name, sep, function = factory.partition(":")
+    if not sep or not module_name or not function.isidentifier():
+        raise NetworkError(f"factory {factory!r}: expected 'module:function', e.g. 'my_models:make_mlp'")
+    cwd = os.getcwd()
+    if cwd not in sys.path:
+        sys.path.insert(0, cwd)
+    try:
+        module = importlib.import_module(module_name)
+    except Exception as err:  # an ImportError, or the module's own code failing
+        raise NetworkError(f"factory {factory!r}: cannot import {module_name!r} from {cwd} or the installed "
+                           f"packages ({type(err).__name__}: {err})") from err
+    fn = getattr(module, function, None)
+    if not callable(fn):
+        raise NetworkError(f"factory {factory!r}: {module_name} has no function {function!r}")
+    return fn
+
+
+def _call_factory(factory: str) -> nn.Module:
+    try:
+        module = load_factory(factory)()
+    except NetworkError:
+        raise
+    except Exception as err:
+        raise NetworkError(f"factory {factory!r} failed: {type(err).__name__}: {err}") from err
+    if not isinstance(module, nn.Module):
+        raise NetworkError(f"factory {factory!r} returned {type(module).__name__}, expected a torch.nn.Module")
+    if not any(True for _ in module.parameters()):
+        raise NetworkError(f"factory {factory!r} returned a module without parameters")
+    return module
 
 
 class FlatNetwork:
@@ -222,9 +286,15 @@ class FlatNetwork:
     data set and divide once. The autoencoder ignores ``y`` (its target is the image).
     """
 
-    def __init__(self, spec: NetworkSpec):
+    def __init__(self, spec: NetworkSpec, module: nn.Module | None = None):
+        if spec.loss is not None and spec.loss not in LOSSES:
+            raise NetworkError(f"network {spec.name!r}: loss {spec.loss!r}; expected one of {', '.join(LOSSES)}")
         self.spec = spec
-        self.module = build_module(spec)
+        self.module = build_module(spec) if module is None else module
+        # A module without its own batched form (a researcher's) is evaluated by vmap;
+        # its template (the factory's or the caller's module) re-initialises for init_vector.
+        self._template = None if spec.factory is not None or hasattr(self.module, "forward_batched") \
+            else copy.deepcopy(self.module)
         self.names = [n for n, _ in self.module.named_parameters()]
         self.shapes = [p.shape for _, p in self.module.named_parameters()]
         self.sizes = [p.numel() for _, p in self.module.named_parameters()]
@@ -243,8 +313,24 @@ class FlatNetwork:
         """PyTorch's default initialisation of the module, drawn from ``seed``, flattened."""
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
-            module = build_module(self.spec)
-        return torch.cat([p.detach().reshape(-1) for p in module.parameters()])
+            if self._template is None:
+                module = build_module(self.spec)
+            else:  # each submodule's own reset_parameters, as its constructor initialises it
+                module = copy.deepcopy(self._template)
+                for sub in module.modules():
+                    if hasattr(sub, "reset_parameters"):
+                        sub.reset_parameters()
+        device = next(iter(self.module.parameters())).device
+        return torch.cat([p.detach().reshape(-1) for p in module.parameters()]).to(device)
+
+    @classmethod
+    def from_module(cls, module: nn.Module, loss: str = "cross_entropy", name: str = "custom") -> "FlatNetwork":
+        """A researcher's own module as a flat network: ``loss`` "cross_entropy" (outputs
+        [n, classes], integer labels) or "reconstruction" (outputs the shape of the inputs,
+        mean squared error per image). Its parameters at construction are not used:
+        vectors come from :meth:`init_vector` (the module's own initialisation, seeded) or
+        from the caller."""
+        return cls(NetworkSpec(name, loss=loss), module)
 
     def unflatten(self, w: torch.Tensor) -> dict[str, torch.Tensor]:
         chunks = torch.split(w, self.sizes)
@@ -264,14 +350,23 @@ class FlatNetwork:
 
     def forward_batched(self, weights: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         """Outputs [K, n, ...] of the network at each row of ``weights`` [K, P]."""
-        return self.module.forward_batched(self.unflatten_batched(weights), x)
+        return self._forward_params(self.unflatten_batched(weights), x)
+
+    def _forward_params(self, params: dict[str, torch.Tensor], x: torch.Tensor) -> torch.Tensor:
+        own = getattr(self.module, "forward_batched", None)
+        if own is not None:
+            return own(params, x)
+        # Any module: functional_call vmapped over the parameters' leading K axis, the
+        # buffers (not batched) and the images shared by every vector.
+        weights = {n: params[n] for n in self.names}
+        return vmap(lambda p: functional_call(self.module, (p, self.buffers), (x,)))(weights)
 
     def sample_losses(self, w: torch.Tensor, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         return self._losses(self.forward(w, x), x, y)
 
     def params_sample_losses(self, params: dict[str, torch.Tensor], x, y) -> torch.Tensor:
         """Per-image losses [K, n] for named parameters with a leading K axis."""
-        return self._losses(self.module.forward_batched(params, x), x, y)
+        return self._losses(self._forward_params(params, x), x, y)
 
     def params_loss_sums(self, params: dict[str, torch.Tensor], x, y) -> torch.Tensor:
         """The losses summed over the n images [K], for named parameters with a leading K
@@ -286,9 +381,13 @@ class FlatNetwork:
         return self._losses(out, x, y)
 
     def _losses(self, out, x, y):
-        """Per-image losses from outputs [..., n, d] (any leading axes)."""
+        """Per-image losses from outputs [..., n, d] (any leading axes; a reconstruction may
+        have the images' own shape, [..., n, *x.shape[1:]])."""
         if self.task == "reconstruct":
-            return (out - x.reshape(-1, out.shape[-1])).pow(2).mean(dim=-1)
+            n, d = x.shape[0], x[0].numel()
+            # The image axis: the first of size n after which one image's values follow.
+            k = next(i for i in range(out.dim()) if out.shape[i] == n and math.prod(out.shape[i:]) == n * d)
+            return (out.reshape(*out.shape[:k], n, d) - x.reshape(n, d)).pow(2).mean(dim=-1)
         flat = F.cross_entropy(out.reshape(-1, out.shape[-1]), y.expand(out.shape[:-1]).reshape(-1), reduction="none")
         return flat.view(out.shape[:-1])
 
@@ -318,13 +417,18 @@ class FlatNetwork:
 
     def to(self, device) -> "FlatNetwork":
         self.module.to(device)
+        if self._template is not None:
+            self._template.to(device)
         self.buffers = {k: v.to(device) for k, v in self.buffers.items()}
         return self
 
 
 def build_module(spec: NetworkSpec) -> nn.Module:
+    if spec.factory is not None:
+        return _call_factory(spec.factory)
     if spec.name not in _CLASSES:
-        raise ValueError(f"unknown network {spec.name!r}; expected one of {', '.join(NETWORKS)}")
+        raise ValueError(f"unknown network {spec.name!r}; expected one of {', '.join(NETWORKS)}, "
+                         "or a factory (custom_networks in the config)")
     if spec.activation not in ACTIVATIONS:
         raise ValueError(
             f"unknown activation {spec.activation!r}; expected one of {', '.join(ACTIVATIONS)}"
@@ -334,7 +438,49 @@ def build_module(spec: NetworkSpec) -> nn.Module:
     return _CLASSES[spec.name](spec.activation)
 
 
-def build_network(name: str, activation: str = "softplus", lstm_permutation_seed: int = 1234):
-    net = FlatNetwork(NetworkSpec(name, activation, lstm_permutation_seed))
-    assert net.n_params == PARAMETER_COUNTS[name], (name, net.n_params)
+def build_network(name: str, activation: str = "softplus", lstm_permutation_seed: int = 1234,
+                  factory: str | None = None, loss: str | None = None) -> FlatNetwork:
+    """One of the four networks by name, or with ``factory`` and ``loss`` a researcher's own
+    (the config's ``model`` section and ``custom_networks`` entry, as jobs pass them)."""
+    net = FlatNetwork(NetworkSpec(name, activation, lstm_permutation_seed, factory, loss))
+    if factory is None:
+        assert net.n_params == PARAMETER_COUNTS[name], (name, net.n_params)
     return net
+
+
+def check_network(net: FlatNetwork, x: torch.Tensor, y: torch.Tensor | None, where: str) -> None:
+    """One forward pass on the first image of ``x``: the output fits the network's loss (and
+    the labels ``y``, None when the data have none), and the same at two vectors at once;
+    NetworkError naming ``where`` if not."""
+    stateful = sorted({type(m).__name__ for m in net.module.modules()
+                       if isinstance(m, (nn.modules.batchnorm._BatchNorm, nn.modules.dropout._DropoutNd))})
+    if stateful:
+        raise NetworkError(f"{where}: the module holds {', '.join(stateful)}, whose output depends on more than "
+                           "the weights (the batch, random draws); a loss landscape needs a function of the weights: "
+                           "remove them or use a normalisation without running statistics (e.g. LayerNorm)")
+    try:
+        with torch.no_grad():
+            w = net.init_vector(0)
+            out = net.forward(w, x[:1])
+    except Exception as err:
+        raise NetworkError(f"{where}: one image of shape {list(x.shape[1:])} through the network failed "
+                           f"({type(err).__name__}: {err})") from err
+    try:
+        with torch.no_grad():
+            both = net.forward_batched(torch.stack([w, net.init_vector(1)]), x[:1])
+    except Exception as err:
+        raise NetworkError(f"{where}: the network cannot be evaluated at several weight vectors at once "
+                           f"(torch.func.vmap over functional_call: {type(err).__name__}: {err})") from err
+    if not torch.allclose(both[0], out, rtol=1e-4, atol=1e-6):
+        raise NetworkError(f"{where}: the network's output at a weight vector differs when evaluated with "
+                           "others (torch.func.vmap); its forward must depend on its inputs and weights alone")
+    if net.task == "classify":
+        if y is None:
+            raise NetworkError(f"{where}: loss cross_entropy needs labels, but the data have none")
+        classes = int(y.max()) + 1 if len(y) else 0
+        if out.dim() != 2 or out.shape[0] != 1 or out.shape[1] < classes:
+            raise NetworkError(f"{where}: output of shape {list(out.shape)} for one image; cross_entropy "
+                               f"needs [1, C] with C >= {classes} (the labels run to {classes - 1})")
+    elif out.numel() != x[:1].numel() or out.shape[0] != 1:
+        raise NetworkError(f"{where}: output of shape {list(out.shape)} for one image of shape "
+                           f"{list(x[:1].shape)}; reconstruction needs one value per input value")

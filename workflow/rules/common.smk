@@ -17,13 +17,18 @@ envvars:
 
 
 from topography import design  # noqa: E402
-from topography.workflow.config import check_device, run_settings, validate_config  # noqa: E402
+from topography.jobs.networks import check_networks  # noqa: E402
+from topography.workflow.config import check_device, model_settings, run_settings, validate_config  # noqa: E402
 from topography.workflow.imports import code_files  # noqa: E402
+from topography.workflow.data_file import data_shapes  # noqa: E402
 from topography.workflow.mnist_files import IDX_FILES, check_idx_files, checksums  # noqa: E402
 
 # Before any job: a bad value stops here with the key and what is allowed.
 validate_config(config)
 check_device(config, local=workflow.local_exec)
+# Each network's parameter count; a custom network or a data file is also built and run on
+# one example here, so a factory or data that does not fit stops the plan (jobs/networks.py).
+N_PARAMS = check_networks(config)
 
 NETWORKS = config["networks"]
 OPTIMIZERS = config["optimizers"]
@@ -72,6 +77,25 @@ def idx_inputs(wildcards):
     if data.get("download") and not all(map(os.path.exists, published)):
         return published
     return [str(path) for path in check_idx_files(data).values()]
+
+
+def data_file_inputs(wildcards):
+    """With source file, the researcher's data file (checked when the DAG was built)."""
+    return [config["data"]["path"]] if config["data"]["source"] == "file" else []
+
+
+def model_code(network):
+    """A custom network's factory module, where it is a file under the working directory:
+    editing it redoes that network's jobs, as editing the package's own code does."""
+    custom = (config.get("custom_networks") or {}).get(network)
+    if not custom:
+        return []
+    import importlib.util
+
+    spec = importlib.util.find_spec(custom["factory"].split(":")[0])
+    origin = Path(spec.origin).resolve() if spec and spec.origin else None
+    cwd = Path.cwd().resolve()
+    return [os.path.relpath(origin, cwd)] if origin and origin.is_relative_to(cwd) else []
 
 
 def train_outputs(kind="history.csv"):

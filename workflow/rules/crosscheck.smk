@@ -7,6 +7,7 @@ rule bezier:
         unpack(bezier_inputs),
         data="results/data/{landscape}.safetensors",
         data_meta="results/data/{landscape}.json",
+        model_code=lambda wildcards: model_code(wildcards.network),
         code=code("bezier"),
     output:
         record="results/bezier/{network}/{landscape}.json",
@@ -26,7 +27,7 @@ rule bezier:
         pairs=lambda wildcards: bezier_pairs(wildcards.network, wildcards.landscape),
         settings=config["bezier"],
         paths=config["paths"],
-        model=config["model"],
+        model=lambda wildcards: model_settings(config, wildcards.network),
         seed=config["seed"],
         device=config["device"],
     script:

@@ -3,6 +3,7 @@ rule curvature:
         unpack(set_inputs),
         data="results/data/{landscape}.safetensors",
         data_meta="results/data/{landscape}.json",
+        model_code=lambda wildcards: model_code(wildcards.network),
         code=code("curvature"),
     output:
         record="results/curvature/{network}/{landscape}/{set}.json",
@@ -20,7 +21,7 @@ rule curvature:
         runtime=120,
     params:
         settings=config["curvature"],
-        model=config["model"],
+        model=lambda wildcards: model_settings(config, wildcards.network),
         seed=config["seed"],
         device=config["device"],
     script:

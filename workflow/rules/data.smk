@@ -3,6 +3,7 @@ rule data:
         # With source idx, the four IDX files, checked when the DAG is built (before any job
         # runs or any output is deleted): present, published size and sha256, enough images.
         idx=idx_inputs,
+        file=data_file_inputs,
         code=code("prepare_data"),
     output:
         train="results/data/train.safetensors",

@@ -7,6 +7,7 @@ rule path:
         unpack(set_inputs),
         data="results/data/{landscape}.safetensors",
         data_meta="results/data/{landscape}.json",
+        model_code=lambda wildcards: model_code(wildcards.network),
         code=code("path"),
     output:
         records=pair_records(),
@@ -28,7 +29,7 @@ rule path:
     params:
         pairs=lambda wildcards: dict(enumerate(pairs_of(wildcards.network, wildcards.set))),
         settings=config["paths"],
-        model=config["model"],
+        model=lambda wildcards: model_settings(config, wildcards.network),
         device=config["device"],
     script:
         "../../scripts/path.py"

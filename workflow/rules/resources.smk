@@ -21,8 +21,25 @@ MIN_MINUTES, MAX_MINUTES = 10, 7 * 24 * 60
 BASE_MB = 1500  # Python, torch and the package, and the bounded passes (landscape.PASS_SHAPES)
 
 
+# With data.source file, the sizes of the researcher's data file (checked while planning).
+DATA_SHAPES = data_shapes(config["data"]["path"]) if config["data"]["source"] == "file" else None
+
+
 def n_images(split):
-    return config["data"][f"n_{split}"] or MNIST_IMAGES[split]
+    if config["data"][f"n_{split}"]:
+        return config["data"][f"n_{split}"]
+    return DATA_SHAPES[f"x_{split}"][0] if DATA_SHAPES else MNIST_IMAGES[split]
+
+
+def values_per_image():
+    return math.prod(DATA_SHAPES["x_train"][1:]) if DATA_SHAPES else 28 * 28
+
+
+def seconds_per_image(kind, network):
+    """The measured rate of a built-in network; a custom one's scaled from FCP's by its
+    parameter count (a dense network's work per image grows with its weights)."""
+    rates = SECONDS_PER_IMAGE[kind]
+    return rates[network] if network in rates else rates["fcp"] * N_PARAMS[network] / design.PARAMETER_COUNTS["fcp"]
 
 
 def minutes(seconds, attempt):
@@ -38,21 +55,21 @@ def mem_per_attempt(mb):
 
 def memory_mb(*splits, attempt=1):
     """BASE_MB and three copies of the float32 images of ``splits`` (read, tensor, chunk)."""
-    data_mb = sum(n_images(s) for s in splits) * 28 * 28 * 4 / 1e6
+    data_mb = sum(n_images(s) for s in splits) * values_per_image() * 4 / 1e6
     return int(math.ceil(BASE_MB + 3 * data_mb) * attempt)
 
 
 def train_runtime(wildcards, attempt):
     settings = run_settings(config, wildcards.network, wildcards.optimizer)
     units = settings["max_iterations"] if wildcards.optimizer == "lbfgs" else settings["epochs"]
-    per_image = SECONDS_PER_IMAGE[wildcards.optimizer][wildcards.network]
+    per_image = seconds_per_image(wildcards.optimizer, wildcards.network)
     return minutes(units * per_image * (n_images("train") + n_images("test")), attempt)
 
 
 def path_runtime(wildcards, attempt):
     paths = config["paths"]
     images = paths["batch_size"] or n_images(wildcards.landscape)
-    per_step = SECONDS_PER_IMAGE["path"][wildcards.network] * (paths["points"] - 2)
+    per_step = seconds_per_image("path", wildcards.network) * (paths["points"] - 2)
     # the steps on `images`, then the straight and final paths on the whole landscape
     seconds = per_step * (paths["steps"] * images + 2 * n_images(wildcards.landscape))
     # every pair of the set, one after another in the one job (its start counted once)

@@ -19,5 +19,6 @@ rule select:
     params:
         runs=RUNS,
         n_best=config["select"]["n_best"],
+        n_params=lambda wildcards: N_PARAMS[wildcards.network],
     script:
         "../../scripts/select.py"

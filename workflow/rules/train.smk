@@ -3,6 +3,7 @@ rule train:
         train="results/data/train.safetensors",
         test="results/data/test.safetensors",
         data_meta=["results/data/train.json", "results/data/test.json"],
+        model_code=lambda wildcards: model_code(wildcards.network),
         code=code("train"),
     output:
         history="results/train/{network}/{optimizer}/seed{seed}/history.csv",
@@ -22,7 +23,7 @@ rule train:
         runtime=train_runtime,
         gpu=gpus(),
     params:
-        model=config["model"],
+        model=lambda wildcards: model_settings(config, wildcards.network),
         settings=lambda wildcards: run_settings(config, wildcards.network, wildcards.optimizer),
         chunk_size=config["train"]["chunk_size"],
         device=config["device"],

@@ -12,7 +12,7 @@ import torch
 from tqdm import tqdm
 
 from ..bezier import BezierConfig, find_bezier_path
-from ..design import PARAMETER_COUNTS, name_seed
+from ..design import name_seed
 from ..workflow.io import write_json
 from ..workflow.provenance import provenance
 from ..workflow.runtime import Job
@@ -37,7 +37,7 @@ def bezier_job(job: Job) -> dict:
     surface, dev = network_landscape(network, data_path, model, paths["chunk_size"], device)
     records = []
     for set_name, set_pairs in pairs.items():
-        weights, set_meta = load_set(set_paths[set_name], network, set_name, PARAMETER_COUNTS[network])
+        weights, set_meta = load_set(set_paths[set_name], network, set_name, surface.n_params)
         for k, (i, j) in set_pairs:
             if max(i, j) >= len(weights):
                 raise ValueError(f"{set_paths[set_name]}: pair ({i}, {j}) but the set holds {len(weights)} vectors")

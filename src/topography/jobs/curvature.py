@@ -9,7 +9,7 @@ import torch
 from tqdm import tqdm
 
 from ..curvature import CurvatureConfig, measure_curvature
-from ..design import PARAMETER_COUNTS, name_seed
+from ..design import name_seed
 from ..workflow.io import write_json
 from ..workflow.provenance import provenance
 from ..workflow.runtime import Job
@@ -29,8 +29,8 @@ def curvature_job(job: Job) -> dict:
     set_path, data_path, output = job.input["set"], job.input["data"], job.output["record"]
     settings, model, seed = job.params["settings"], job.params["model"], job.params["seed"]
     device = job.params.get("device", "auto")
-    weights, set_meta = load_set(set_path, network, set_name, PARAMETER_COUNTS[network])
     surface, dev = network_landscape(network, data_path, model, settings["chunk_size"], device)
+    weights, set_meta = load_set(set_path, network, set_name, surface.n_params)
     count = len(weights) if settings["vectors_per_set"] is None else min(len(weights), settings["vectors_per_set"])
     records = []
     for index in tqdm(range(count), desc=f"{network}/{landscape}/{set_name}", mininterval=2.0):

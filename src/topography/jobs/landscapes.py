@@ -16,6 +16,6 @@ def network_landscape(network: str, data_path: str, model: dict, chunk_size: int
     """(landscape, device): ``network`` built from the config's ``model`` section, with the
     images and labels of ``data_path`` (results/data/{landscape}.safetensors) on ``device``."""
     dev = resolve_device(device)
-    net = build_network(network, model["activation"], model["lstm_permutation_seed"]).to(dev)
+    net = build_network(network, **model).to(dev)
     x, y, _ = load_prepared(data_path)
     return NetworkLandscape(net, x.to(dev), y.to(dev), chunk_size), dev

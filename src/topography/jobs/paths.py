@@ -18,7 +18,6 @@ from typing import Mapping
 import torch
 from tqdm import tqdm
 
-from ..design import PARAMETER_COUNTS
 from ..workflow.io import nonfinite_keys, write_json
 from ..landscape import measure_pass_shape
 from ..pathfinder import PathConfig, find_path
@@ -53,11 +52,11 @@ def path_job(job: Job) -> list[dict]:
                          f"but {len(outputs)} files in output 'records'")
     set_path, data_path = job.input["set"], job.input["data"]
     settings, model, device = job.params["settings"], job.params["model"], job.params.get("device", "auto")
-    weights, set_meta = load_set(set_path, network, set_name, PARAMETER_COUNTS[network])
+    surface, dev = network_landscape(network, data_path, model, settings["chunk_size"], device)
+    weights, set_meta = load_set(set_path, network, set_name, surface.n_params)
     for k, (i, j) in pairs.items():
         if max(i, j) >= len(weights):
             raise ValueError(f"{set_path}: pair {k} is ({i}, {j}) but the set holds {len(weights)} vectors")
-    surface, dev = network_landscape(network, data_path, model, settings["chunk_size"], device)
     measured = {}
     if settings.get("pass_shape", "fixed") == "measured":
         surface, measured = _measured(surface, weights, next(iter(pairs.values())), settings["points"], dev)

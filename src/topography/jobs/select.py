@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..design import PARAMETER_COUNTS, set_name
+from ..design import set_name
 from ..workflow.io import load_vector, read_table, save_arrays, write_csv
 from ..workflow.provenance import provenance
 from ..workflow.runtime import Job
@@ -72,9 +72,11 @@ def choose(runs: pd.DataFrame, n_best: int) -> pd.DataFrame:
 def select_job(job: Job) -> None:
     """The ``select`` rule. input: history, train, test (a list each: every run's history
     and its weights at the best training and test loss); params: runs (each run's optimizer
-    and seed, in the inputs' order), n_best; wildcards: network; output: runs (the table
-    of runs) and each set under its name."""
+    and seed, in the inputs' order), n_best, n_params (the network's parameter count, which
+    every weight file must have); wildcards: network; output: runs (the table of runs) and
+    each set under its name."""
     network, n_best, outputs = job.wildcards["network"], job.params["n_best"], job.output
+    n_params = job.params["n_params"]
     runs = [dict(run, history=history, train=train, test=test) for run, history, train, test
             in zip(job.params["runs"], job.input["history"], job.input["train"], job.input["test"], strict=True)]
     meta = provenance({"n_best": n_best})
@@ -85,7 +87,7 @@ def select_job(job: Job) -> None:
         for kind in ("train", "test"):
             expected = dict(network=network, optimizer=run["optimizer"], seed=run["seed"], kind=kind)
             vectors[(run["optimizer"], run["seed"], kind)], meta = load_vector(
-                run[kind], expected, PARAMETER_COUNTS[network])
+                run[kind], expected, n_params)
             if kind == "train":
                 metas.append(meta)
         train_meta = metas[-1]

@@ -305,7 +305,7 @@ def train_job(job: Job) -> RunResult:
     from ..workflow.provenance import provenance
 
     dev = resolve_device(device)
-    net = build_network(network, model["activation"], model["lstm_permutation_seed"]).to(dev)
+    net = build_network(network, **model).to(dev)
     landscapes = {}
     for split, path in (("train", train_data), ("test", test_data)):
         x, y, _ = load_prepared(path)

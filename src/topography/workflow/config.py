@@ -9,7 +9,7 @@ from typing import Mapping
 import jsonschema
 import yaml
 
-from ..design import EMBEDDED_IMAGES, OPTIMIZERS
+from ..design import EMBEDDED_IMAGES, NETWORKS, OPTIMIZERS
 
 # Package data, so that a non-editable install finds it too; workflow/schemas/ links to it.
 SCHEMA = resources.files(__package__).joinpath("config.schema.yaml")
@@ -107,6 +107,13 @@ def check_device(config: dict, local: bool, device_files=GPU_DEVICE_FILES) -> No
         )
 
 
+def model_settings(config: dict, network: str) -> dict:
+    """The ``model`` params of ``network``'s jobs: the config's model section and, for a
+    custom network, its factory and loss (models.build_network's keywords)."""
+    custom = (config.get("custom_networks") or {}).get(network)
+    return dict(config["model"], **custom) if custom else dict(config["model"])
+
+
 def run_settings(config: dict, network: str, optimizer: str) -> dict:
     """The settings one training run gets: the optimizer's section, with SGD's ``epochs``
     resolved to this network's count where it is given per network (the networks converge
@@ -126,6 +133,7 @@ def _check_consistency(config: dict) -> None:
             "the two, so list both"
         )
     _check_data(config["data"])
+    _check_networks(config)
     if config["select"]["n_best"] > config["train"]["seeds"]:
         raise ConfigError(
             f"select.n_best: {config['select']['n_best']} runs cannot be selected from "
@@ -133,6 +141,11 @@ def _check_consistency(config: dict) -> None:
         )
     epochs = config["train"]["sgd"]["epochs"]
     if isinstance(epochs, dict) and "sgd" in config["optimizers"]:
+        known = set(NETWORKS) | set(config.get("custom_networks") or {})
+        strangers = sorted(set(epochs) - known)
+        if strangers:
+            raise ConfigError(f"train.sgd.epochs: {', '.join(strangers)} is neither a built-in network nor one "
+                              "of custom_networks")
         missing = [n for n in config["networks"] if n not in epochs]
         if missing:
             raise ConfigError(
@@ -147,6 +160,21 @@ def _check_consistency(config: dict) -> None:
         )
 
 
+def _check_networks(config: dict) -> None:
+    """Every network is built in or defined under custom_networks, whose names are new."""
+    custom = config.get("custom_networks") or {}
+    clash = sorted(set(custom) & set(NETWORKS))
+    if clash:
+        raise ConfigError(f"custom_networks: {', '.join(clash)} is the name of a built-in network; "
+                          "give your network another name")
+    unknown = [n for n in config["networks"] if n not in NETWORKS and n not in custom]
+    if unknown:
+        raise ConfigError(
+            f"networks: {', '.join(unknown)} is neither built in ({', '.join(NETWORKS)}) nor defined under "
+            "custom_networks (e.g. custom_networks: {mlp: {factory: 'my_models:make_mlp', loss: cross_entropy}})"
+        )
+
+
 def _check_data(data: Mapping) -> None:
     """The data section's rules that span several keys."""
     if data["source"] == "embedded":
@@ -158,6 +186,9 @@ def _check_data(data: Mapping) -> None:
                 f"data.n_train + data.n_test = {data['n_train'] + data['n_test']}: "
                 f"the embedded set has {EMBEDDED_IMAGES} images"
             )
+    if data["source"] == "file" and not data.get("path"):
+        raise ConfigError("data.path: required with source 'file' (an .npz or .safetensors file with "
+                          "x_train, x_test and, for labels, y_train, y_test)")
     if data["source"] == "idx" and "idx_dir" not in data:
         raise ConfigError("data.idx_dir: required with source 'idx'")
     if data["source"] == "idx" and data.get("download") and "base_url" not in data:
