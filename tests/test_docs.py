@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import contextlib
 import io
+import math
 import re
-
-import pytest
 
 from workflow_helpers import REPO
 
@@ -32,5 +31,5 @@ def test_the_api_example_runs_and_reports_a_path_and_a_curvature(tmp_path, monke
     # straight line, a finite top eigenvalue
     assert landscape.loss(namespace["w_a"]) < 1e-3 and landscape.loss(namespace["w_b"]) < 1e-3
     assert path.height <= path.straight_height
-    assert curvature["lambda_1"] == pytest.approx(curvature["lambda_1"]) and curvature["lambda_1"] > 0
+    assert math.isfinite(curvature["lambda_1"]) and curvature["lambda_1"] > 0
     assert "barrier" in printed.getvalue()
