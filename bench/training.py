@@ -3,6 +3,10 @@
 Measured in one run on the same data and threads, so the ratio is meaningful even on a
 noisy shared machine; the absolute seconds size the default run (config.yaml).
 
+With --before, each is also timed back to back the way the package trained until
+2026-12-06: single-vector losses by the per-vector module (functional_call) for every
+network, and whole sets evaluated 1,000 images a pass; the speedup columns are before / now.
+
     .venv/bin/python bench/training.py [--configfile presets/smoke.yaml] [--threads 2] [--json out.json]
 
 The sizes are config.yaml's, with a --configfile laid over them as snakemake does.
@@ -11,6 +15,7 @@ The sizes are config.yaml's, with a --configfile laid over them as snakemake doe
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import time
 from pathlib import Path
@@ -34,11 +39,27 @@ def seconds_per_epoch(net, optimizer, train, test, settings, epochs):
     return (time.perf_counter() - start) / epochs
 
 
+@contextlib.contextmanager
+def as_before(net):
+    """The module's single-vector forms as before (FlatNetwork.loss_sum, outputs)."""
+    cls = type(net.module)
+    saved = cls.__dict__.get("single_by_batched")
+    cls.single_by_batched = False
+    try:
+        yield
+    finally:
+        if saved is None:
+            del cls.single_by_batched
+        else:
+            cls.single_by_batched = saved
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--configfile", help="a preset laid over config.yaml, e.g. presets/paper.yaml")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--epochs", type=int, default=3, help="epochs / iterations timed per optimizer")
+    parser.add_argument("--before", action="store_true", help="also time the code of before 2026-12-06 (see above)")
     parser.add_argument("--json", help="also write the figures here")
     args = parser.parse_args()
 
@@ -47,18 +68,29 @@ def main():
     torch.set_num_threads(args.threads)
     data = load_dataset(dict(config["data"], seed=config["seed"]))
     rows = []
-    print(f"{'network':12} {'s/L-BFGS iter':>14} {'s/SGD epoch':>12} {'iter/epoch':>11}   "
+    before_header = f" {'before iter':>12} {'before epoch':>13} {'iter x':>7} {'epoch x':>8}" if args.before else ""
+    print(f"{'network':12} {'s/L-BFGS iter':>14} {'s/SGD epoch':>12} {'iter/epoch':>11}{before_header}   "
           f"({len(data['train'][1])} train / {len(data['test'][1])} test images, {args.threads} threads)")
     for name in config["networks"]:
         net = build_network(name, **config["model"])
-        chunk = config["train"]["chunk_size"]
-        train = NetworkLandscape(net, *map(torch.as_tensor, data["train"]), chunk)
-        test = NetworkLandscape(net, *map(torch.as_tensor, data["test"]), chunk)
-        lbfgs = seconds_per_epoch(net, "lbfgs", train, test, run_settings(config, name, "lbfgs"), args.epochs)
-        sgd = seconds_per_epoch(net, "sgd", train, test, run_settings(config, name, "sgd"), args.epochs)
-        rows.append(dict(network=name, seconds_per_lbfgs_iteration=lbfgs, seconds_per_sgd_epoch=sgd,
-                         ratio=lbfgs / sgd))
-        print(f"{name:12} {lbfgs:14.3f} {sgd:12.3f} {lbfgs / sgd:11.2f}", flush=True)
+
+        def timed(chunk):
+            train = NetworkLandscape(net, *map(torch.as_tensor, data["train"]), chunk)
+            test = NetworkLandscape(net, *map(torch.as_tensor, data["test"]), chunk)
+            return [seconds_per_epoch(net, optimizer, train, test, run_settings(config, name, optimizer), args.epochs)
+                    for optimizer in ("lbfgs", "sgd")]
+
+        lbfgs, sgd = timed(config["train"]["chunk_size"])
+        row = dict(network=name, seconds_per_lbfgs_iteration=lbfgs, seconds_per_sgd_epoch=sgd, ratio=lbfgs / sgd)
+        line = f"{name:12} {lbfgs:14.3f} {sgd:12.3f} {lbfgs / sgd:11.2f}"
+        if args.before:
+            with as_before(net):
+                old_lbfgs, old_sgd = timed(1000)
+            row.update(before_lbfgs_iteration=old_lbfgs, before_sgd_epoch=old_sgd,
+                       speedup_lbfgs=old_lbfgs / lbfgs, speedup_sgd=old_sgd / sgd)
+            line += f" {old_lbfgs:12.3f} {old_sgd:13.3f} {old_lbfgs / lbfgs:6.2f}x {old_sgd / sgd:7.2f}x"
+        rows.append(row)
+        print(line, flush=True)
     if args.json:
         with open(args.json, "w") as f:
             json.dump(rows, f, indent=2)

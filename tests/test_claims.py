@@ -111,7 +111,7 @@ def test_the_distance_test_keeps_its_level_with_unequal_sizes():
     for _ in range(300):
         vectors = rng.standard_normal((12, 20)) + rng.standard_normal(20)
         gram = vectors @ vectors.T
-        _, greater, _ = claims.distance_permutation(gram, 4, FAST, rng)
+        _, greater, _, _ = claims.distance_permutation(gram, 4, FAST, rng)
         rejections += greater < FAST.alpha
     assert rejections / 300 <= CEILING
 
@@ -304,7 +304,7 @@ def test_pooled_std_ratio_matches_numpy(rng):
 def test_the_distance_permutation_recomputes_the_distances_the_table_holds(rng):
     inputs = geometry_inputs("fcp", 2.0, 1.0, 5, rng)
     gram, n_a = claims._gram(inputs["grams"], "fcp", "lbfgs-train", "sgd-test")
-    effect, _, _ = claims.distance_permutation(gram, n_a, FAST, rng)
+    effect, _, _, _ = claims.distance_permutation(gram, n_a, FAST, rng)
     rows = inputs["distances"][(inputs["distances"].comparison == "lbfgs-train_vs_sgd-test")
                                & (inputs["distances"].kind == "vector")]
     medians = rows.groupby("set").distance.median()
@@ -356,7 +356,7 @@ def test_the_within_set_spearman_keeps_its_level():
     sets = np.repeat(["lbfgs-train", "lbfgs-test", "sgd-train", "sgd-test"], 3)
     rejections = 0
     for _ in range(300):
-        _, greater, _, _ = claims.within_set_spearman(rng.standard_normal(12), rng.standard_normal(12), sets,
+        _, greater, _, _, _ = claims.within_set_spearman(rng.standard_normal(12), rng.standard_normal(12), sets,
                                                       Thresholds(n_resamples=200), rng)
         rejections += greater < FAST.alpha
     assert rejections / 300 <= CEILING
@@ -367,3 +367,30 @@ def test_the_same_tables_give_the_same_numbers(rng):
     first = evaluate_claims(inputs, ["fcp"], FAST, claims=["lbfgs_more_spread"])[1]
     second = evaluate_claims(inputs, ["fcp"], FAST, claims=["lbfgs_more_spread"])[1]
     pd.testing.assert_frame_equal(first, second)
+
+
+@pytest.mark.parametrize("alternative", ["greater", "less"])
+def test_the_critical_value_is_the_least_extreme_value_that_reaches_alpha(alternative):
+    null = np.random.default_rng(3).standard_normal(400).round(2)
+    v = claims.critical_value(null, 0.05, alternative)
+    sign = 1 if alternative == "greater" else -1
+    assert np.mean(sign * null >= sign * v) <= 0.05
+    inner = null[sign * null < sign * v]
+    nearer = inner.max() if alternative == "greater" else inner.min()
+    assert np.mean(sign * null >= sign * nearer) > 0.05
+    assert math.isnan(claims.critical_value(np.zeros(10), 0.05))  # every value tied: no p below 1
+
+
+def test_permutation_parts_report_the_effect_they_could_detect():
+    """The folded AUC at 5 + 5 vectors: of the 252 splits, 2 x (1 + 1 + 2) have U >= 23 of
+    25 (p = 8/252 = 0.032) and 2 x 7 have U >= 22 (0.056), so the least AUC that reaches
+    alpha = 0.05 is 23/25 = 0.92; a within-set Spearman over 4 sets of 3 pairs can detect a
+    mean rho below 1."""
+    a, b = np.arange(5.0), np.arange(5.0) + 0.5
+    p, detectable = claims.permutation_test(a, b, claims.folded_auc, FAST, np.random.default_rng(0))
+    assert detectable == pytest.approx(0.92) and p > 0.05
+    sets = np.repeat(["a", "b", "c", "d"], 3)
+    x = np.tile([1.0, 2.0, 3.0], 4)
+    exact = Thresholds(n_resamples=2000)  # 6^4 = 1,296 orders: enumerated
+    rho, greater, _, floor, rho_needed = claims.within_set_spearman(x, x, sets, exact, np.random.default_rng(0))
+    assert rho == pytest.approx(1.0) and floor == pytest.approx(1 / 6**4) and 0 < rho_needed < 1

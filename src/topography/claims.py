@@ -380,14 +380,50 @@ def bootstrap_tails(samples, statistic, threshold, thresholds: Thresholds, rng) 
 def permutation_p(a, b, statistic, thresholds: Thresholds, rng, alternative="greater") -> float:
     """Permutation p-value of ``statistic(a, b, axis)`` under exchangeable group labels
     (exact when fewer than n_resamples splits exist); NaN when a group has a single value."""
+    return permutation_test(a, b, statistic, thresholds, rng, alternative)[0]
+
+
+def permutation_test(a, b, statistic, thresholds: Thresholds, rng, alternative="greater") -> tuple[float, float]:
+    """(p, detectable): :func:`permutation_p` and the smallest value of the statistic (in
+    ``alternative``'s direction) that these data's permutation distribution would have
+    called significant at alpha (:func:`critical_value`)."""
     if min(len(a), len(b)) < 2:
-        return math.nan
+        return math.nan, math.nan
     result = stats.permutation_test(
         (np.asarray(a), np.asarray(b)), statistic, permutation_type="independent",
         vectorized=True, n_resamples=thresholds.n_resamples, alternative=alternative, rng=rng,
         batch=max(1, _BATCH_ELEMENTS // max(1, len(a) * len(b))),
     )
-    return float(np.real(result.pvalue))
+    exact = math.comb(len(a) + len(b), len(a)) <= thresholds.n_resamples
+    null = np.real(np.asarray(result.null_distribution, float))
+    return float(np.real(result.pvalue)), critical_value(null, thresholds.alpha, alternative, exact)
+
+
+def _below_bound(bound: float, effect: float, high: float) -> float:
+    """For a bootstrap test of ``effect < bound``: the largest effect it would have shown
+    below the bound at this n, the bootstrap distribution shifted with the effect (its
+    (1 - 2 alpha) upper limit ``high`` then touches the bound)."""
+    return bound - (high - effect) if math.isfinite(high) and math.isfinite(effect) else math.nan
+
+
+def critical_value(null, alpha: float, alternative: str = "greater", exact: bool = True) -> float:
+    """The smallest statistic (largest, for alternative "less") whose p against the permutation
+    distribution ``null`` is at most alpha, with the p of :func:`permutation_p` (the share
+    of the null at or beyond it; with sampled permutations (1 + count) / (1 + n)). NaN when
+    no value can reach alpha: the test's floor is above it."""
+    null = np.asarray(null, float)
+    null = null[np.isfinite(null)]
+    if not len(null):
+        return math.nan
+    values = np.unique(null)[::-1] if alternative == "greater" else np.unique(null)
+    sign = 1 if alternative == "greater" else -1
+    counts = np.array([np.sum(sign * null >= sign * v - 1e-12) for v in values])
+    p = counts / len(null) if exact else (1 + counts) / (1 + len(null))
+    # the values run from the most extreme inwards, so p grows along them
+    reachable = np.flatnonzero(p <= alpha)
+    if not len(reachable):
+        return math.nan
+    return float(values[reachable[-1]])
 
 
 def median_ratio(a, b, axis=-1):
@@ -714,8 +750,8 @@ def lbfgs_train_above_test_barriers(inputs: Inputs, network: str, thresholds: Th
                            paired=True, convergence=_paths_converged(pd.concat([train, test])))]
 
 
-def distance_permutation(gram: np.ndarray, n_a: int, thresholds: Thresholds, rng) -> tuple[float, float, float]:
-    """(effect, p_greater, p_less) of the log ratio of median distances to the common origin,
+def distance_permutation(gram: np.ndarray, n_a: int, thresholds: Thresholds, rng) -> tuple[float, float, float, float]:
+    """(effect, p_greater, p_less, detectable) of the ratio of median distances to the common origin,
     set A (the first n_a rows of ``gram``) over set B, with the origin (the midpoint of the
     two centroids) recomputed for every relabelling: with unequal sizes it depends on the labels."""
     n = len(gram)
@@ -745,7 +781,8 @@ def distance_permutation(gram: np.ndarray, n_a: int, thresholds: Thresholds, rng
         null = statistic(relabels)
         greater = (1 + np.sum(null >= effect - 1e-12)) / (1 + len(null))
         less = (1 + np.sum(null <= effect + 1e-12)) / (1 + len(null))
-    return math.exp(effect), float(greater), float(less)
+    detectable = math.exp(critical_value(null, thresholds.alpha, "greater", total <= thresholds.n_resamples))
+    return math.exp(effect), float(greater), float(less), detectable
 
 
 @claim("lbfgs_more_spread",
@@ -781,10 +818,10 @@ def _distance_part(network, lbfgs_set, sgd_set, gram, n_a, thresholds) -> Eviden
     part = f"distance to origin: {lbfgs_set} vs {sgd_set}"
     n_b = len(gram) - n_a
     rng = _rng(thresholds, "lbfgs_more_spread", network, part)
-    effect, greater, less = distance_permutation(gram, n_a, thresholds, rng)
+    effect, greater, less, detectable = distance_permutation(gram, n_a, thresholds, rng)
     return Evidence("lbfgs_more_spread", network, part, "ratio of median distances L-BFGS-GSS / SGD", effect,
                     math.nan, math.nan, "permutation over vectors, origin recomputed", greater, less,
-                    smallest_p(n_a, n_b), n_a, n_b)
+                    smallest_p(n_a, n_b), n_a, n_b, detectable_effect=detectable)
 
 
 def _std_ratio_part(network, lbfgs_set, sgd_set, a, b, thresholds) -> Evidence:
@@ -795,11 +832,12 @@ def _std_ratio_part(network, lbfgs_set, sgd_set, a, b, thresholds) -> Evidence:
     effect = float(pooled_std_ratio(a, b))
     low, high = bootstrap_interval((a, b), pooled_std_ratio, thresholds, rng)
     too_few = "" if min(len(a), len(b)) >= 2 else "a set of one vector"
-    p = permutation_p(a, b, pooled_std_ratio, thresholds, rng, alternative="greater") if not too_few else math.nan
+    p, detectable = (permutation_test(a, b, pooled_std_ratio, thresholds, rng, alternative="greater")
+                     if not too_few else (math.nan, math.nan))
     p_rev = permutation_p(a, b, pooled_std_ratio, thresholds, rng, alternative="less") if not too_few else math.nan
     return Evidence("lbfgs_more_spread", network, part, "std ratio L-BFGS-GSS / SGD", effect, low, high,
                     "permutation over vectors", p, p_rev, smallest_p(len(a), len(b)), len(a), len(b),
-                    too_few=too_few)
+                    detectable_effect=detectable, too_few=too_few)
 
 
 @claim("centroids_close", "the two sets' centroids are close compared with the spread of lengths within each set",
@@ -836,7 +874,8 @@ def centroids_close(inputs: Inputs, network: str, thresholds: Thresholds) -> lis
         p, p_rev = (bootstrap_tails((a, b), ratio, 1.0, thresholds, rng) if not too_few else (math.nan, math.nan))
         parts.append(Evidence("centroids_close", network, part, "centroid distance / pooled std of lengths", effect,
                               low, high, "bootstrap over vectors against 1", p, p_rev,
-                              math.nan, len(a), len(b), too_few=too_few))
+                              math.nan, len(a), len(b), detectable_effect=_below_bound(1.0, effect, high),
+                              too_few=too_few))
     return parts
 
 
@@ -883,21 +922,22 @@ def _kernel_parts(claim_id, network, projections, comparison, separating, thresh
         expected = kernel in separating
         too_few = "" if min(len(a), len(b)) >= 2 else "a set of fewer than 2 vectors"
         effect = float(folded_auc(a, b)) if len(a) and len(b) else math.nan
-        p_sep = permutation_p(a, b, folded_auc, thresholds, rng) if not too_few else math.nan
+        p_sep, separable = permutation_test(a, b, folded_auc, thresholds, rng) if not too_few else (math.nan, math.nan)
         low, high = (bootstrap_interval((a, b), folded_auc, thresholds, rng, confidence=1 - 2 * thresholds.alpha)
                      if not too_few else (math.nan, math.nan))
         if expected:
             p, p_rev, test = p_sep, math.nan, "permutation test of the folded AUC over vectors"
-            floor = smallest_p(len(a), len(b), sides=2)
+            floor, detectable = smallest_p(len(a), len(b), sides=2), separable
         else:
             # equivalence by the bootstrap (no exact floor); a separation contradicts
             p = (bootstrap_tails((a, b), folded_auc, thresholds.auc_equivalence, thresholds, rng)[0]
                  if not too_few else math.nan)
             p_rev, test, floor = p_sep, f"bootstrap: folded AUC below {thresholds.auc_equivalence:g}", math.nan
+            detectable = _below_bound(thresholds.auc_equivalence, effect, high)
             if not too_few and min(len(a), len(b)) < thresholds.min_vectors:
                 too_few = f"fewer than min_vectors = {thresholds.min_vectors} vectors for the bootstrap bound"
         parts.append(Evidence(claim_id, network, f"{kernel} kernel", "PC1 separation (folded AUC)", effect, low, high,
-                              test, p, p_rev, floor, len(a), len(b), expected, too_few=too_few))
+                              test, p, p_rev, floor, len(a), len(b), expected, detectable, too_few=too_few))
     return parts
 
 
@@ -945,8 +985,9 @@ def sgd_flatter(inputs: Inputs, network: str, thresholds: Thresholds) -> list[Ev
     return parts
 
 
-def within_set_spearman(x, y, groups, thresholds: Thresholds, rng) -> tuple[float, float, float, float]:
-    """(mean within-set Spearman rho, p greater, p less, smallest p): the correlation of x and
+def within_set_spearman(x, y, groups, thresholds: Thresholds, rng) -> tuple[float, float, float, float, float]:
+    """(mean within-set Spearman rho, p greater, p less, smallest p, the smallest rho significant
+    at alpha, NaN if none can be): the correlation of x and
     y ranked within each set, a permutation of y within each set (stratified) for the p:
     exact when there are at most n_resamples orders, else sampled. Permuting y permutes its
     ranks, so each stratum's ranks are computed once and every order is one matrix product."""
@@ -954,7 +995,7 @@ def within_set_spearman(x, y, groups, thresholds: Thresholds, rng) -> tuple[floa
     strata = [np.flatnonzero(groups == g) for g in dict.fromkeys(groups)]
     strata = [s for s in strata if len(s) >= 2]
     if not strata:
-        return math.nan, math.nan, math.nan, 1.0
+        return math.nan, math.nan, math.nan, 1.0, math.nan
 
     def centred_ranks(values):
         r = stats.rankdata(values)
@@ -985,7 +1026,7 @@ def within_set_spearman(x, y, groups, thresholds: Thresholds, rng) -> tuple[floa
         greater = (1 + np.sum(null >= observed - 1e-12)) / (1 + len(null))
         less = (1 + np.sum(null <= observed + 1e-12)) / (1 + len(null))
         floor = max(1 / total, 1 / (1 + len(null)))
-    return observed, float(greater), float(less), floor
+    return observed, float(greater), float(less), floor, critical_value(null, thresholds.alpha, "greater", exact)
 
 
 @claim("same_barrier_ordering",
@@ -1001,9 +1042,10 @@ def same_barrier_ordering(inputs: Inputs, network: str, thresholds: Thresholds) 
     for landscape in [k for k in ("train", "test") if k in set(rows["landscape"])]:
         on = rows[rows["landscape"] == landscape]
         rng = _rng(thresholds, "same_barrier_ordering", network, landscape)
-        rho, greater, less, floor = within_set_spearman(on["fourier_height"], on["bezier_height"], on["set"],
-                                                        thresholds, rng)
+        rho, greater, less, floor, detectable = within_set_spearman(on["fourier_height"], on["bezier_height"],
+                                                                    on["set"], thresholds, rng)
         parts.append(Evidence("same_barrier_ordering", network, f"{landscape} landscape", "within-set Spearman rho",
                               rho, math.nan, math.nan, "permutation within sets", greater, less, floor,
-                              len(on), len(on), too_few="" if not math.isnan(rho) else "no set with 2 pairs"))
+                              len(on), len(on), detectable_effect=detectable,
+                              too_few="" if not math.isnan(rho) else "no set with 2 pairs"))
     return parts
