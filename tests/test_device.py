@@ -132,3 +132,16 @@ def test_the_kept_path_is_chosen_on_the_device_as_in_python():
     assert torch.equal(kept.coefficients, torch.full((2, 3), 1.0)) and torch.equal(kept.losses, torch.full((4,), 1.0))
     assert kept_step([math.nan, math.inf])[0] == -1
     assert kept_step([math.nan, 4.0])[0] == 1
+
+
+def test_a_gpu_job_computes_in_full_float32():
+    """What resolve_device does for a CUDA device, on the flags alone (no GPU needed)."""
+    from topography.workflow.device import full_float32
+
+    before = torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32
+    try:
+        torch.backends.cudnn.allow_tf32 = True  # torch's default
+        full_float32()
+        assert torch.backends.cuda.matmul.allow_tf32 is False and torch.backends.cudnn.allow_tf32 is False
+    finally:
+        torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32 = before
