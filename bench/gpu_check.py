@@ -265,6 +265,7 @@ def part_smoke(device, out_dir: Path, timeout: int) -> dict:
                            path_records=len(records),
                            curvature_records=len(list((workdir / "results" / "curvature").rglob("*.json"))))
         (out_dir / f"smoke_{device}.log").write_text(done.stdout[-20000:] + "\n" + done.stderr[-20000:])
+        shutil.rmtree(workdir, ignore_errors=True)
         print(f"smoke {device}: {out[device]}", flush=True)
         if done.returncode != 0:
             break
