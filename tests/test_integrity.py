@@ -221,7 +221,8 @@ def run_select(runs, tmp_path):
     outputs.update({s: tmp_path / "sets" / f"{s}.safetensors" for s in ("lbfgs-train", "lbfgs-test", "sgd-train", "sgd-test")})
     select_job(Job(
         input={kind: [run[kind] for run in runs] for kind in ("history", "train", "test")},
-        output=outputs, params=dict(runs=[dict(optimizer=r["optimizer"], seed=r["seed"]) for r in runs], n_best=2),
+        output=outputs, params=dict(runs=[dict(optimizer=r["optimizer"], seed=r["seed"]) for r in runs], n_best=2,
+                                    n_params=N_FCP),
         wildcards=dict(network="fcp"),
     ))
     return outputs

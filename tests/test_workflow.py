@@ -97,7 +97,7 @@ def test_changing_one_optimizer_setting_replans_only_its_runs(finished, tmp_path
     "override, key, allowed",
     [
         ({"data": {"n_train": "many"}}, "data.n_train", "integer"),
-        ({"networks": ["fcp", "resnet"]}, "networks.1", "fcp, lenet, autoencoder, lstm"),
+        ({"networks": ["fcp", "resnet"]}, "networks: resnet", "fcp, lenet, autoencoder, lstm"),
         ({"optimizers": ["adam"]}, "optimizers.0", "lbfgs, sgd"),
         ({"train": {"seeds": -3}}, "train.seeds", "minimum"),
         ({"train": {"sgd": {"lr": 0}}}, "train.sgd.lr", "minimum"),
