@@ -29,13 +29,17 @@ from topography.models import build_network
 from topography.jobs.train import train_run
 
 
-def seconds_per_epoch(net, optimizer, train, test, settings, epochs):
-    """Wall seconds per epoch (recording losses included), after one warm-up epoch."""
+def seconds_per_epoch(net, optimizer, train, test, settings, epochs, wait=lambda: None):
+    """Wall seconds per epoch (recording losses included), after one warm-up epoch.
+    ``wait`` makes the host wait for the device before each reading of the clock
+    (landscape.synchronizer: a GPU runs behind the host)."""
     key = "epochs" if optimizer == "sgd" else "max_iterations"
     never = dict(loss_floor=0.0, window=1, rel_tol=0.0)  # no early stop: time exactly `epochs`
     train_run(net, optimizer, 0, train, test, dict(settings, **{key: 1}, stop=never), progress=False)
+    wait()
     start = time.perf_counter()
     train_run(net, optimizer, 0, train, test, dict(settings, **{key: epochs}, stop=never), progress=False)
+    wait()
     return (time.perf_counter() - start) / epochs
 
 

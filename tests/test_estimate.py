@@ -9,6 +9,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+import torch
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -96,3 +97,25 @@ rule train:
                     ("path", {"network": "fcp", "landscape": "train", "set": "sgd-test"})]
     with pytest.raises(ValueError, match="Job stats"):
         estimate_module.parse_plan("Nothing to be done.")
+
+
+def test_a_gpu_estimate_counts_gpu_hours(estimate_module):
+    config = {"data": {"n_train": 1000, "n_test": 100}, "train": {"lbfgs": {"max_iterations": 10}},
+              "paths": {"steps": 5, "points": 12, "pairs": 3}, "select": {"n_best": 3}}
+    units = {"fcp": {"lbfgs": 1e-3, "path": 1e-4}}
+    jobs = [("train", {"network": "fcp", "optimizer": "lbfgs", "seed": "0"})] * 2
+    cpu = estimate_module.estimate(config, Counter(train=2), jobs, units)
+    gpu = estimate_module.estimate(config, Counter(train=2), jobs, units, "gpu_hours")
+    assert "core_hours" not in gpu[0] and gpu[0]["gpu_hours"] == cpu[0]["core_hours"] == 2 * 10 * 1e-3 * 1100 / 3600
+
+
+def test_the_preset_sizes_are_measured_on_the_embedded_digits_repeated(estimate_module):
+    """A GPU is timed at the paper's 60,000 training images; the embedded source has 5,000."""
+    config = {"data": {"source": "idx", "n_train": None, "n_test": None}, "seed": 0}
+    sizes = estimate_module.measured_sizes(estimate_module.data_sizes(config), 6000)
+    assert sizes == {"train": 6000, "test": 1000}
+    data = estimate_module.measurement_data(config, sizes)
+    x, y = data["train"]
+    assert x.shape[0] == y.shape[0] == 6000 and data["test"][0].shape[0] == 1000
+    first = 5000 * 5 // 6  # the embedded training share, then again from its start
+    assert torch.equal(x[first], x[0]) and not torch.equal(x[first - 1], x[0])

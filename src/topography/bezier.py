@@ -28,7 +28,7 @@ import torch
 from torch import nn
 
 from .landscape import Landscape
-from .pathfinder import Adam, _numpy, profile_fields
+from .pathfinder import Adam, _floats, _numpy, profile_fields
 
 
 @dataclass(frozen=True)
@@ -124,7 +124,9 @@ def find_bezier_path(
     """Train a quadratic Bezier curve from ``w_a`` to ``w_b`` on ``landscape``.
 
     ``w_a``, ``w_b``: flat vectors in the landscape's dtype and device. ``progress(step,
-    objective)``, if given, is called after every Adam step.
+    objective)``, if given, is called after every Adam step, with the objective as a 0-d
+    tensor on the landscape's device (``float()`` reads it, and waits for the step). The
+    loop itself reads nothing from the device: the objectives are read once, at the end.
     """
     start = time.perf_counter()
     w_a = torch.as_tensor(w_a)
@@ -136,9 +138,14 @@ def find_bezier_path(
     path = BezierPath(w_a, w_b)
     generator = torch.Generator().manual_seed(config.seed)
     optimizer = Adam(path.bend, lr=config.lr)
+    # Every step's t drawn first, by the same calls in the same order as one per step (the
+    # same numbers), and copied to the device once: a copy per step would wait for the device.
+    draws = [torch.rand(config.samples_per_step, generator=generator, dtype=torch.float64)
+             for _ in range(config.steps)]
+    draws = torch.stack(draws).to(w_a.device) if draws else None
     objective = []
     for step in range(config.steps):
-        t = torch.rand(config.samples_per_step, generator=generator, dtype=torch.float64)
+        t = draws[step]
         path.bend.grad = None
         points = path(t)
         losses, grads = landscape.losses_and_grads(points.detach())
@@ -146,7 +153,7 @@ def find_bezier_path(
         # by backpropagating the batched gradients through the curve.
         points.backward(grads / len(t))
         optimizer.step()
-        objective.append(float(losses.mean()))
+        objective.append(losses.mean())
         if progress is not None:
             progress(step, objective[-1])
 
@@ -158,7 +165,7 @@ def find_bezier_path(
         losses = torch.cat([straight[:1], landscape.losses(points[1:-1]), straight[-1:]])
     return BezierResult(
         **profile_fields(t, losses, straight, points, w_a, w_b),
-        objective=objective,
+        objective=_floats(objective),
         seconds=time.perf_counter() - start,
         config=config,
         bend=_numpy(path.bend.detach()),

@@ -48,11 +48,12 @@ class FCPCrossEntropySums(torch.autograd.Function):
         if with_grads:
             grad_pre1 = torch.empty_like(pre1)
             grad_w2, grad_w3 = torch.zeros_like(w2), torch.zeros_like(w3)
-        for start in range(0, n, FCPCrossEntropySums.block):
+        block = images_per_block(FCPCrossEntropySums.block, x)
+        for start in range(0, n, block):
             # The first layer's pre-activations [B, K, H] are contiguous: elementwise work on
             # them runs there, and the batched matmuls read the [K, B, H] transposed views.
-            z1 = pre1[start : start + FCPCrossEntropySums.block]
-            labels = y[start : start + FCPCrossEntropySums.block]
+            z1 = pre1[start : start + block]
+            labels = y[start : start + block]
             h1 = ACTIVATIONS[activation](z1).transpose(0, 1)
             z2 = torch.bmm(h1, w2.transpose(1, 2))
             h2 = ACTIVATIONS[activation](z2)
@@ -81,6 +82,14 @@ class FCPCrossEntropySums(torch.autograd.Function):
     def backward(ctx, grad_sums):
         scale = grad_sums.view(-1, 1, 1)
         return *(g * scale for g in ctx.saved_tensors), None, None, None
+
+
+def images_per_block(block: int, x: torch.Tensor) -> int:
+    """Images per block of a fused kernel on the images ``x``: ``block`` on the CPU, where
+    blocks are sized for its caches; elsewhere (a GPU) all of them in one block, since a
+    block's dozen small kernels would cost more in launches than in work (the landscape's
+    pass shape already bounds the pass's memory, blocks included)."""
+    return block if x.device.type == "cpu" else max(1, x.shape[0])
 
 
 def slope(z, activation):
@@ -140,7 +149,7 @@ class SigmoidMSESums(torch.autograd.Function):
         sums = h.new_zeros(k)
         if with_grads:
             grad_h, grad_weight = torch.empty_like(h), torch.zeros_like(weight)
-        block = SigmoidMSESums.block
+        block = images_per_block(SigmoidMSESums.block, x)
         outputs = h.new_empty(k, min(n, block), pixels)
         diffs = torch.empty_like(outputs)
         for start in range(0, n, block):

@@ -36,8 +36,25 @@ PASS_SHAPES = {"fcp": (48_000, 48), "autoencoder": (12_000, 12), "lenet": (1_200
 # A researcher's own network (models.FlatNetwork.from_module), evaluated by vmap: a middle
 # shape; paths.pass_shape: measured picks one on the machine.
 CUSTOM_PASS_SHAPE = (4_096, 16)
+# On a GPU the caches do not set the shape, its memory does (device_pass_shape): a pass
+# holds as many vector-image rows as fit in a fraction of the free memory, at about this
+# many bytes each. Estimates from the layers' widths (float32): the activations a pass keeps
+# for its backward pass per row (LeNet: 6x28x28 + 6x14x14 + 16x10x10 + 16x5x5 + 214 values;
+# the LSTM: 28 steps x (4 gates + h + c) x 48; the autoencoder: its 784 outputs, kept per
+# block; FCP: a few hundred values, its gradients formed in the forward pass) times about
+# three for the backward's temporaries of the same size, and rounded up. The images
+# themselves are held once, not per row. bench/gpu_check.py measures a pass's peak
+# memory on the device against them.
+BYTES_PER_ROW = {"fcp": 4_000, "autoencoder": 20_000, "lenet": 160_000, "lstm": 100_000}
+# The largest single tensor of a pass, in values per row: kept under 2**31 values, so that
+# no kernel needs 64-bit indexing (LeNet: its first convolution's output, 6x28x28).
+VALUES_PER_ROW = {"fcp": 100, "autoencoder": 784, "lenet": 6 * 28 * 28, "lstm": 28 * 4 * 48}
+# Share of the device's free memory (when the landscape is built) that one pass may take;
+# the rest is for the allocator's slack, the path's own tensors and other processes.
+MEMORY_FRACTION = 0.5
 # The shapes measure_pass_shape tries: the fallback's rows scaled by these, with its points
-# per pass and (where that is more than one) a quarter of them.
+# per pass and (where that is more than one) a quarter of them. On a GPU only the scales up
+# to 1: its rows are already what its memory holds (row_scales).
 ROW_SCALES = (0.25, 0.5, 1, 2, 4)
 
 
@@ -96,7 +113,8 @@ class NetworkLandscape(Landscape):
 
     ``chunk_size`` caps the images per forward pass (None: no cap). Batched calls on K
     vectors take them in groups of at most ``points_per_pass`` and keep the vectors times
-    the images of a pass below ``rows_per_pass`` (defaults: ``PASS_SHAPES``).
+    the images of a pass below ``rows_per_pass`` (defaults: ``device_pass_shape`` on the
+    images' device: ``PASS_SHAPES`` on the CPU, sized from the memory on a GPU).
     """
 
     def __init__(
@@ -116,7 +134,8 @@ class NetworkLandscape(Landscape):
         self.n = len(x)
         self.n_params = net.n_params
         self.chunk_size = chunk_size or self.n
-        rows, points = PASS_SHAPES.get(net.name, CUSTOM_PASS_SHAPE)
+        if not (rows_per_pass and points_per_pass):  # a GPU is asked its memory only when needed
+            rows, points = device_pass_shape(net.name, x.device)
         self.rows_per_pass = rows_per_pass or rows
         self.points_per_pass = points_per_pass or points
 
@@ -178,34 +197,71 @@ class NetworkLandscape(Landscape):
         with torch.no_grad():
             return float(sum(self.net.loss_sum(w, xc, yc) for xc, yc in self.chunks()) / self.n)
 
+    # The chunks' sums are added on the device, in float64 as the Python floats were (the
+    # same roundings, so the same bytes), and read once: a read per chunk would make a GPU
+    # wait for each chunk before the next is queued.
     def loss_and_grad(self, w):
         w = w.detach().requires_grad_(True)
-        total = 0.0
+        total = w.new_zeros((), dtype=torch.float64)
         grad = torch.zeros_like(w)
         with torch.enable_grad():
             for xc, yc in self.chunks():
                 s = self.net.loss_sum(w, xc, yc)
                 (g,) = torch.autograd.grad(s, w)
-                total += float(s.detach())
+                total += s.detach().double()
                 grad += g
-        return total / self.n, grad / self.n
+        return float(total) / self.n, grad / self.n
 
     def loss_and_accuracy(self, w) -> tuple[float, float]:
         """Mean loss and, for a classifier, accuracy (else NaN), from one forward pass per chunk."""
-        total, correct = 0.0, 0
+        total = w.new_zeros((), dtype=torch.float64)
+        correct = torch.zeros((), dtype=torch.int64, device=w.device)
         with torch.no_grad():
             for xc, yc in self.chunks():
                 out = self.net.outputs(w, xc)
-                total += float(self.net.losses_from_outputs(out, xc, yc).sum())
+                total += self.net.losses_from_outputs(out, xc, yc).sum().double()
                 if self.net.task == "classify":
-                    correct += int((out.argmax(dim=1) == yc).sum())
-        accuracy = correct / self.n if self.net.task == "classify" else math.nan
-        return total / self.n, accuracy
+                    correct += (out.argmax(dim=1) == yc).sum()
+        accuracy = int(correct) / self.n if self.net.task == "classify" else math.nan
+        return float(total) / self.n, accuracy
 
     def accuracy(self, w) -> float:
         with torch.no_grad():
-            correct = sum(int(self.net.correct(w, xc, yc)) for xc, yc in self.chunks())
-        return correct / self.n
+            correct = sum(self.net.correct(w, xc, yc) for xc, yc in self.chunks())
+        return int(correct) / self.n
+
+
+def device_pass_shape(network: str, device: torch.device | str,
+                      memory_bytes: int | None = None) -> tuple[int, int]:
+    """The pass shape (rows_per_pass, points_per_pass) of ``network``'s landscape on ``device``.
+
+    On the CPU: PASS_SHAPES, tuned for its caches (a researcher's own network:
+    CUSTOM_PASS_SHAPE, on any device). Elsewhere (a GPU) a pass is sized from
+    the device's memory, ``memory_bytes`` (default: the free memory now, as the driver
+    reports it; given, e.g. in a test, nothing is asked of the device): as many
+    vector-image rows as MEMORY_FRACTION of it holds at BYTES_PER_ROW each, no tensor over
+    2**31 values, and never fewer rows than on the CPU. Points per pass are then not capped
+    (a path's inner points all go in one pass, the images split to fit), except the LSTM's
+    one, which goes one vector at a time through the fused kernel (cuDNN's on a GPU).
+    """
+    device = torch.device(device)
+    rows, points = PASS_SHAPES.get(network, CUSTOM_PASS_SHAPE)
+    if device.type == "cpu" or network not in BYTES_PER_ROW:
+        return rows, points  # a researcher's own network: no estimate of its bytes per row
+    if memory_bytes is None:
+        memory_bytes = _free_memory(device)
+    by_memory = int(memory_bytes * MEMORY_FRACTION) // BYTES_PER_ROW[network]
+    by_indexing = (2**31 - 1) // VALUES_PER_ROW[network]
+    rows = max(rows, min(by_memory, by_indexing))
+    return rows, (1 if network == "lstm" else rows)
+
+
+def _free_memory(device: torch.device) -> int:
+    """Bytes free on a CUDA device (the driver's count: other processes' use is off it)."""
+    if device.type != "cuda":
+        raise ValueError(f"no memory figure for a {device.type} device: give memory_bytes")
+    free, _total = torch.cuda.mem_get_info(device)
+    return free
 
 
 def measure_pass_shape(landscape: NetworkLandscape, weights: torch.Tensor, repeats: int = 2,
@@ -236,21 +292,43 @@ def measure_pass_shape(landscape: NetworkLandscape, weights: torch.Tensor, repea
 
     candidates, seen = [], set()
     for p in dict.fromkeys((points, max(1, points // 4))):
-        for scale in ROW_SCALES:
+        for scale in row_scales(landscape.x.device):
             shape = (max(1, round(rows * scale)), p)
             if blocks(shape) not in seen:  # shapes that make the same passes are timed once
                 seen.add(blocks(shape))
                 candidates.append(shape)
     cost = {}
+    wait = synchronizer(landscape.x.device)
     for shape in candidates:
         group, images = blocks(shape)
         trial = landscape.subset(torch.arange(images, device=landscape.x.device)).with_pass_shape(*shape)
         trial.losses_and_grads(weights[:group])  # warm-up
         times = []
         for _ in range(repeats):
+            wait()
             start = clock()
             trial.losses_and_grads(weights[:group])
+            wait()
             times.append(clock() - start)
         cost[shape] = min(times) / (images * group)
     best = min(candidates, key=lambda shape: (cost[shape], candidates.index(shape)))
     return best, cost
+
+
+def row_scales(device: torch.device | str) -> tuple[float, ...]:
+    """The scales of the rows per pass that measure_pass_shape tries on ``device``."""
+    if torch.device(device).type == "cpu":
+        return ROW_SCALES
+    return tuple(scale for scale in ROW_SCALES if scale <= 1)
+
+
+def synchronizer(device: torch.device | str) -> Callable[[], None]:
+    """What makes the host wait for the work queued on ``device``, for a clock to time it:
+    nothing on the CPU (its ops return when done); on a GPU, whose kernels run after the
+    call that queues them returns, torch.cuda.synchronize."""
+    device = torch.device(device)
+    if device.type == "cpu":
+        return lambda: None
+    if device.type != "cuda":
+        raise ValueError(f"no way to wait for a {device.type} device")
+    return lambda: torch.cuda.synchronize(device)

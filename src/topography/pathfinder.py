@@ -172,7 +172,14 @@ def find_path(
 
     ``w_a``, ``w_b``: flat vectors (tensors or arrays) in the landscape's dtype and device.
     ``progress(step, objective)``, if given, is called after every Adam step (e.g. to
-    update a tqdm bar).
+    update a tqdm bar), with the objective as a 0-d float64 tensor on the landscape's
+    device: ``float(objective)`` reads it, which on a GPU waits for the step to finish, so
+    a caller that shows it should do so now and then, not at every step.
+
+    Nothing in the loop waits for the device: the objectives, heights and the kept path's
+    choice stay on it, and are read once, at the end. Where the loop draws on the host (a
+    mini-batch's images, gradient noise: drawn there so that a seed gives the same draws on
+    every device) each step copies them over.
     """
     start = time.perf_counter()
     w_a = torch.as_tensor(w_a)
@@ -187,8 +194,10 @@ def find_path(
     t = torch.linspace(0, 1, config.points, dtype=torch.float64)
     with torch.no_grad():
         straight = landscape.losses(path(t))
-    end_losses = float(straight[[0, -1]].sum())  # constant in the b_n: measured once
-    end_height = float(straight[[0, -1]].max())
+    # Constant in the b_n: measured once. float64 0-d tensors on the device: added to a
+    # step's float32 sums, they round as the Python floats did, without reading the device.
+    end_losses = straight[[0, -1]].sum().double()
+    end_height = straight[[0, -1]].max().double()
 
     algebra = _PathAlgebra(path, t)
     generator = torch.Generator().manual_seed(config.seed)
@@ -199,7 +208,7 @@ def find_path(
         value, inner_losses = _objective_and_grad(path, algebra, landscape, end_losses, config, generator)
         objective.append(value)
         if config.full_batch:  # the losses at every point of the current path: its height
-            heights.append(max(end_height, float(inner_losses.max())))
+            heights.append(_height(end_height, inner_losses))
             if config.keeps_best:
                 kept.offer(value, step, path.coefficients, inner_losses)
         optimizer.step()
@@ -210,24 +219,25 @@ def find_path(
         points = path(t)
         inner = landscape.losses(points[1:-1])
         if config.full_batch:  # the path after the last step is one more to record and offer
-            heights.append(max(end_height, float(inner.max())))
-            value = float(inner.sum() + config.lam * points.diff(dim=0).pow(2).sum()) + end_losses
+            heights.append(_height(end_height, inner))
+            value = (inner.sum() + config.lam * points.diff(dim=0).pow(2).sum()).double() + end_losses
             if config.keeps_best:
                 kept.offer(value, config.steps, path.coefficients, inner)
         kept_step = config.steps
-        # kept.step is -1 when no objective was finite (a diverged path): the last path
+        # The kept step is -1 when no objective was finite (a diverged path): the last path
         # stays, its non-finite losses for the caller to report.
-        if config.keeps_best and kept.step not in (-1, config.steps):
+        best_step = int(kept.step) if config.keeps_best else -1  # the loop's one read of the device
+        if best_step not in (-1, config.steps):
             path.coefficients.copy_(kept.coefficients)
-            points, inner, kept_step = path(t), kept.losses, kept.step
+            points, inner, kept_step = path(t), kept.losses, best_step
         losses = torch.cat([straight[:1], inner, straight[-1:]])
     return PathResult(
         **profile_fields(t, losses, straight, points, w_a, w_b),
-        objective=objective,
+        objective=_floats(objective),
         seconds=time.perf_counter() - start,
         config=config,
         coefficients=_numpy(path.coefficients.detach()),
-        heights=heights,
+        heights=_floats(heights),
         kept_step=kept_step if config.full_batch else -1,
     )
 
@@ -246,27 +256,52 @@ def profile_fields(t, losses, straight, points, w_a, w_b) -> dict:
     )
 
 
+def _height(end_height: torch.Tensor, inner_losses: torch.Tensor) -> torch.Tensor:
+    """The path's height from its ends' and inner points' losses, as a float64 0-d tensor.
+    As Python's max(end_height, inner max): a NaN inner max gives the ends' height."""
+    inner = inner_losses.max().double()
+    return torch.where(inner > end_height, inner, end_height)
+
+
+def _floats(values: list[torch.Tensor]) -> list[float]:
+    """0-d tensors -> Python floats, in one read of the device."""
+    return torch.stack(values).tolist() if values else []
+
+
 class _Kept:
     """The lowest-objective path offered so far (the first one wins ties): its
-    coefficients and its inner points' losses, so it need not be evaluated again."""
+    coefficients and its inner points' losses, so it need not be evaluated again.
+
+    Chosen on the device (torch.where) with no read of the objective: a read per step
+    would make a GPU finish each step before the host queues the next. The price is a
+    copy of the coefficients per step, small beside a step's pass over the data.
+    """
 
     def __init__(self):
-        self.value, self.step, self.coefficients, self.losses = math.inf, -1, None, None
+        self.value, self.step, self.coefficients, self.losses = None, None, None, None
 
-    def offer(self, value: float, step: int, coefficients: torch.Tensor, losses: torch.Tensor) -> None:
-        if value < self.value:
-            self.value, self.step = value, step
-            self.coefficients, self.losses = coefficients.detach().clone(), losses.detach().clone()
+    def offer(self, value: torch.Tensor, step: int, coefficients: torch.Tensor, losses: torch.Tensor) -> None:
+        coefficients, losses = coefficients.detach(), losses.detach()
+        if self.value is None:  # nothing kept yet: an infinite objective, step -1
+            self.value = torch.full_like(value, math.inf)
+            self.step = torch.full((), -1, dtype=torch.int64, device=value.device)
+            self.coefficients, self.losses = coefficients.clone(), losses.clone()
+        better = value < self.value  # False for NaN, as in Python
+        self.value = torch.where(better, value, self.value)
+        self.step = torch.where(better, step, self.step)
+        self.coefficients = torch.where(better, coefficients, self.coefficients)
+        self.losses = torch.where(better, losses, self.losses)
 
 
-def _objective_and_grad(path, algebra, landscape, end_losses, config, generator) -> tuple[float, torch.Tensor]:
-    """The objective at the current b_n and its gradient in ``path.coefficients.grad``
-    (with the configured noise); also the inner points' losses. No update is made."""
+def _objective_and_grad(path, algebra, landscape, end_losses, config, generator) -> tuple[torch.Tensor, torch.Tensor]:
+    """The objective at the current b_n (a float64 0-d tensor on the device) and its
+    gradient in ``path.coefficients.grad`` (with the configured noise); also the inner
+    points' losses. No update is made."""
     if config.batch_size is not None:
         landscape = landscape.subset(torch.randperm(landscape.n, generator=generator)[: config.batch_size])
     path.coefficients.grad = None
     inner_losses, length_term = _backward(path, algebra, landscape, config.lam)
-    value = float(inner_losses.sum() + length_term) + end_losses
+    value = (inner_losses.sum() + length_term).double() + end_losses
     if config.grad_noise:
         noise = torch.randn(path.coefficients.shape, generator=generator, dtype=path.coefficients.dtype)
         path.coefficients.grad += config.grad_noise * noise.to(path.coefficients.device)
