@@ -44,6 +44,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
+import math
 import re
 import statistics
 import subprocess
@@ -98,6 +99,11 @@ def plan_text(configfile: str | None) -> str:
     return done.stdout + done.stderr
 
 
+def _rule_name(name: str) -> str:
+    """path_0, path_1, ... (paths.pairs_per_job splits a set's pairs over rules) count as path."""
+    return "path" if re.fullmatch(r"path_\d+", name) else name
+
+
 def parse_plan(text: str) -> tuple[Counter, list[tuple[str, dict]]]:
     """(jobs per rule from the plan's job stats, [(rule, wildcards)] of every job listed)."""
     per_rule = Counter()
@@ -109,11 +115,11 @@ def parse_plan(text: str) -> tuple[Counter, list[tuple[str, dict]]]:
         if not match:
             break
         if match.group(1) != "total":
-            per_rule[match.group(1)] = int(match.group(2))
+            per_rule[_rule_name(match.group(1))] += int(match.group(2))
     jobs, rule = [], None
     for line in text.splitlines():
         if match := re.fullmatch(r"\s*(?:local)?rule (\w+):", line):
-            rule = match.group(1)
+            rule = _rule_name(match.group(1))
         elif rule and (match := re.fullmatch(r"\s*wildcards: (.*)", line)):
             jobs.append((rule, dict(item.split("=", 1) for item in match.group(1).split(", "))))
             rule = None
@@ -243,8 +249,10 @@ def estimate(config: dict, per_rule: Counter, jobs: list, units: dict, hours_key
             per_job_units = settings["max_iterations"] if kind == "lbfgs" else settings["epochs"]
             seconds = per_job_units * u[kind] * images["train"]
             unit = f"{u[kind] * images['train']:.3g} s/{'iteration' if kind == 'lbfgs' else 'epoch'}"
-        else:  # a path job joins every pair of its set, one after another
-            per_job_units = config["paths"]["steps"] * pairs_per_set(config)
+        else:  # a set's pairs, one after another, in one job or (pairs_per_job) split over several
+            pairs = pairs_per_set(config)
+            jobs_per_set = math.ceil(pairs / (config["paths"].get("pairs_per_job") or max(1, pairs)))
+            per_job_units = config["paths"]["steps"] * pairs / jobs_per_set
             step = u["path"] * sizes[kind] * (config["paths"]["points"] - 2)
             seconds = per_job_units * step
             unit = f"{step:.3g} s/step"

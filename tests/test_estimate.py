@@ -119,3 +119,27 @@ def test_the_preset_sizes_are_measured_on_the_embedded_digits_repeated(estimate_
     assert x.shape[0] == y.shape[0] == 6000 and data["test"][0].shape[0] == 1000
     first = 5000 * 5 // 6  # the embedded training share, then again from its start
     assert torch.equal(x[first], x[0]) and not torch.equal(x[first - 1], x[0])
+
+
+def test_a_sets_pairs_split_over_jobs_cost_the_same_in_all(estimate_module):
+    """paths.pairs_per_job: rules path_0, path_1 count as path, and the set's pairs cost what
+    they cost in one job (3 pairs, 2 a job: 2 jobs of 1.5 pairs on average)."""
+    plan = """Job stats:
+job        count
+-------  -------
+path_0         1
+path_1         1
+total          2
+
+rule path_0:
+    wildcards: network=fcp, landscape=test, set=sgd-test
+rule path_1:
+    wildcards: network=fcp, landscape=test, set=sgd-test
+"""
+    per_rule, jobs = estimate_module.parse_plan(plan)
+    assert per_rule == Counter(path=2) and [rule for rule, _ in jobs] == ["path", "path"]
+    config = {"data": {"n_train": 1000, "n_test": 500}, "train": {},
+              "paths": {"steps": 5, "points": 12, "pairs": 3, "pairs_per_job": 2}, "select": {"n_best": 3}}
+    units = {"fcp": {"lbfgs": 1e-3, "sgd": 2e-3, "path": 1e-4}}
+    (row,) = estimate_module.estimate(config, per_rule, jobs, units)
+    assert row["jobs"] == 2 and row["core_hours"] * 3600 == pytest.approx(3 * 5 * 1e-4 * 500 * 10)

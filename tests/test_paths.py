@@ -178,3 +178,26 @@ def test_the_plan_has_one_path_job_per_set_with_every_pair_as_an_output(tmp_path
     for files, log in outputs:
         stem = log.removeprefix("logs/paths/").removesuffix(".log")  # network/landscape/set
         assert files.split(", ") == [f"results/paths/{stem}/pair{k}.json" for k in range(3)]
+
+
+def test_pairs_per_job_splits_each_sets_pairs_over_rules(tmp_path):
+    """paths.pairs_per_job: 2 of 3 pairs: rule path_0 joins pairs 0 and 1 of every set,
+    path_1 pair 2, each with its own log; the records' names are those of one job per set
+    (a job of a subset of a set's pairs writes those pairs' records unchanged: above)."""
+    import re
+
+    from workflow_helpers import copy_workflow, planned_jobs, snakemake
+
+    workdir = copy_workflow(tmp_path / "wf")
+    (workdir / "split.yaml").write_text(
+        "select: {n_best: 3}\ntrain: {seeds: 3}\npaths: {pairs: 3, pairs_per_job: 2}\n")
+    args = ("--configfile", "presets/smoke.yaml", "split.yaml")
+    jobs = planned_jobs(workdir, *args)
+    assert jobs["path_0"] == jobs["path_1"] == 12 and "path" not in jobs
+    text = snakemake(workdir, "-n", *args).stdout
+    for chunk, numbers in ((0, [0, 1]), (1, [2])):
+        outputs = re.findall(rf"rule path_{chunk}:\n\s+input: .*\n\s+output: (.*)\n\s+log: (.*)", text)
+        assert len(outputs) == 12
+        for files, log in outputs:
+            stem = log.removeprefix("logs/paths/").removesuffix(f".part{chunk}.log")
+            assert files.split(", ") == [f"results/paths/{stem}/pair{k}.json" for k in numbers]

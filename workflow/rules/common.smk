@@ -204,13 +204,27 @@ def pairs_of(network, set_name):
 N_PAIRS = len(design.draw_pairs(config["select"]["n_best"], config["paths"]["pairs"], 0))
 
 
-def pair_records():
-    """The path rule's outputs: the record of every pair of its set (one file name where the
-    sets have no pairs: no job is then asked for, but a rule needs an output)."""
-    return [
-        design.PATH.format(network="{network}", landscape="{landscape}", set="{set}", pair=k)
-        for k in range(max(1, N_PAIRS))
-    ]
+# The pair numbers of each path job: every pair of a set in one job, or with
+# paths.pairs_per_job, runs of at most that many (one pair number where the sets have no
+# pairs: no job is then asked for, but a rule needs an output).
+PAIRS_PER_JOB = config["paths"].get("pairs_per_job") or max(1, N_PAIRS)
+PATH_CHUNKS = [range(k, min(k + PAIRS_PER_JOB, max(1, N_PAIRS))) for k in range(0, max(1, N_PAIRS), PAIRS_PER_JOB)]
+
+
+def chunk_suffix(chunk):
+    return "" if len(PATH_CHUNKS) == 1 else f".part{chunk}"
+
+
+def pairs_in(numbers):
+    """The path rule's params: {pair number: (i, j)} of the set, for the pair ``numbers``."""
+    return lambda wildcards: {
+        k: pair for k, pair in enumerate(pairs_of(wildcards.network, wildcards.set)) if k in numbers
+    }
+
+
+def pair_records(pairs=range(1)):
+    """A path rule's outputs: the records of the pair numbers ``pairs`` of its set."""
+    return [design.PATH.format(network="{network}", landscape="{landscape}", set="{set}", pair=k) for k in pairs]
 
 
 def path_files(network=None):

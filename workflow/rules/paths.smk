@@ -1,38 +1,44 @@
 # One job per network, landscape and set joins every drawn pair of the set (paths.py): the
-# pairs share the job's start. To redo one pair, force its file:
+# pairs share the job's start. With paths.pairs_per_job, a set's pairs are split over rules
+# path_0, path_1, ... of at most that many pairs each (a cluster's time limit at the paper's
+# scale). To redo one pair, force its file:
 #   snakemake --forcerun results/paths/fcp/train/sgd-test/pair2.json
-# which reruns its set's job; the set's other records come out byte for byte as before.
-rule path:
-    input:
-        unpack(set_inputs),
-        data="results/data/{landscape}.safetensors",
-        data_meta="results/data/{landscape}.json",
-        model_code=lambda wildcards: model_code(wildcards.network),
-        code=code("path"),
-    output:
-        records=pair_records(),
-    log:
-        "logs/paths/{network}/{landscape}/{set}.log",
-    benchmark:
-        "benchmarks/paths/{network}/{landscape}/{set}.tsv"
-    wildcard_constraints:
-        landscape="train|test",
-    group:
-        "paths"
-    conda:
-        TORCH_ENV
-    threads: config["threads"]
-    resources:
-        mem_mb=lambda wildcards, attempt: memory_mb(wildcards.landscape, attempt=attempt),
-        runtime=path_runtime,
-        gpu=gpus(),
-    params:
-        pairs=lambda wildcards: dict(enumerate(pairs_of(wildcards.network, wildcards.set))),
-        settings=config["paths"],
-        model=lambda wildcards: model_settings(config, wildcards.network),
-        device=config["device"],
-    script:
-        "../../scripts/path.py"
+# which reruns its job; the job's other records come out byte for byte as before.
+for chunk, chunk_pairs in enumerate(PATH_CHUNKS):
+
+    rule:
+        name:
+            "path" if len(PATH_CHUNKS) == 1 else f"path_{chunk}"
+        input:
+            unpack(set_inputs),
+            data="results/data/{landscape}.safetensors",
+            data_meta="results/data/{landscape}.json",
+            model_code=lambda wildcards: model_code(wildcards.network),
+            code=code("path"),
+        output:
+            records=pair_records(chunk_pairs),
+        log:
+            f"logs/paths/{{network}}/{{landscape}}/{{set}}{chunk_suffix(chunk)}.log",
+        benchmark:
+            f"benchmarks/paths/{{network}}/{{landscape}}/{{set}}{chunk_suffix(chunk)}.tsv"
+        wildcard_constraints:
+            landscape="train|test",
+        group:
+            "paths"
+        conda:
+            TORCH_ENV
+        threads: config["threads"]
+        resources:
+            mem_mb=lambda wildcards, attempt: memory_mb(wildcards.landscape, attempt=attempt),
+            runtime=path_runtime_of(len(chunk_pairs)),
+            gpu=gpus(),
+        params:
+            pairs=pairs_in(chunk_pairs),
+            settings=config["paths"],
+            model=lambda wildcards: model_settings(config, wildcards.network),
+            device=config["device"],
+        script:
+            "../../scripts/path.py"
 
 
 rule barrier_table:
