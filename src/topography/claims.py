@@ -44,7 +44,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .design import COMPARISONS, NETWORKS, OPTIMIZER_LABELS
+from .design import COMPARISONS, NETWORK_LABELS, NETWORKS, OPTIMIZER_LABELS
 
 # --- thresholds (overridable under the config's `report:` key)
 
@@ -634,10 +634,12 @@ def _except(networks, stated="holds", otherwise="does not hold (the paper's stat
 
 
 def _only(networks, stated="holds", otherwise="does not hold (the paper says only for {})"):
+    names = ", ".join(NETWORK_LABELS.get(n, n) for n in networks)
+
     def expectation(network):
         if network not in NETWORKS:
-            return stated + NOT_IN_PAPER.format(f"the paper's statement for {', '.join(networks)}")
-        return stated if network in networks else otherwise.format(", ".join(networks))
+            return stated + NOT_IN_PAPER.format(f"the paper's statement for {names}")
+        return stated if network in networks else otherwise.format(names)
     return expectation
 
 
