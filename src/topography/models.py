@@ -264,10 +264,9 @@ def load_factory(factory: str) -> Callable[[], nn.Module]:
 
 
 def _call_factory(factory: str) -> nn.Module:
+    make = load_factory(factory)
     try:
-        module = load_factory(factory)()
-    except NetworkError:
-        raise
+        module = make()
     except Exception as err:
         raise NetworkError(f"factory {factory!r} failed: {type(err).__name__}: {err}") from err
     if not isinstance(module, nn.Module):

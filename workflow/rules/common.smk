@@ -87,12 +87,12 @@ def data_file_inputs(wildcards):
 def model_code(network):
     """A custom network's factory module, where it is a file under the working directory:
     editing it redoes that network's jobs, as editing the package's own code does."""
-    custom = (config.get("custom_networks") or {}).get(network)
-    if not custom:
+    factory = model_settings(config, network).get("factory")
+    if not factory:
         return []
     import importlib.util
 
-    spec = importlib.util.find_spec(custom["factory"].split(":")[0])
+    spec = importlib.util.find_spec(factory.split(":")[0])
     origin = Path(spec.origin).resolve() if spec and spec.origin else None
     cwd = Path.cwd().resolve()
     return [os.path.relpath(origin, cwd)] if origin and origin.is_relative_to(cwd) else []

@@ -66,14 +66,14 @@ def train_runtime(wildcards, attempt):
     return minutes(units * per_image * (n_images("train") + n_images("test")), attempt)
 
 
-def path_runtime(wildcards, attempt, pairs=None):
+def path_runtime(wildcards, attempt, pairs):
     paths = config["paths"]
     images = paths["batch_size"] or n_images(wildcards.landscape)
     per_step = seconds_per_image("path", wildcards.network) * (paths["points"] - 2)
     # the steps on `images`, then the straight and final paths on the whole landscape
     seconds = per_step * (paths["steps"] * images + 2 * n_images(wildcards.landscape))
-    # the job's pairs (every pair of the set by default), one after another (one start)
-    return minutes(max(1, N_PAIRS if pairs is None else pairs) * seconds, attempt)
+    # the job's pairs, one after another (one start)
+    return minutes(max(1, pairs) * seconds, attempt)
 
 
 def path_runtime_of(pairs):

@@ -107,10 +107,15 @@ def check_device(config: dict, local: bool, device_files=GPU_DEVICE_FILES) -> No
         )
 
 
+def custom_networks(config: dict) -> dict:
+    """The config's custom_networks: name -> {factory, loss} (none: an empty mapping)."""
+    return config.get("custom_networks") or {}
+
+
 def model_settings(config: dict, network: str) -> dict:
     """The ``model`` params of ``network``'s jobs: the config's model section and, for a
     custom network, its factory and loss (models.build_network's keywords)."""
-    custom = (config.get("custom_networks") or {}).get(network)
+    custom = custom_networks(config).get(network)
     return dict(config["model"], **custom) if custom else dict(config["model"])
 
 
@@ -141,7 +146,7 @@ def _check_consistency(config: dict) -> None:
         )
     epochs = config["train"]["sgd"]["epochs"]
     if isinstance(epochs, dict) and "sgd" in config["optimizers"]:
-        known = set(NETWORKS) | set(config.get("custom_networks") or {})
+        known = set(NETWORKS) | set(custom_networks(config))
         strangers = sorted(set(epochs) - known)
         if strangers:
             raise ConfigError(f"train.sgd.epochs: {', '.join(strangers)} is neither a built-in network nor one "
@@ -162,7 +167,7 @@ def _check_consistency(config: dict) -> None:
 
 def _check_networks(config: dict) -> None:
     """Every network is built in or defined under custom_networks, whose names are new."""
-    custom = config.get("custom_networks") or {}
+    custom = custom_networks(config)
     clash = sorted(set(custom) & set(NETWORKS))
     if clash:
         raise ConfigError(f"custom_networks: {', '.join(clash)} is the name of a built-in network; "
