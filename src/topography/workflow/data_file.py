@@ -21,16 +21,23 @@ def read_data_file(path: str | Path) -> dict:
     """The file's arrays, checked: x_train and x_test float (returned as float32) with the
     same shape per example and finite values; y_train and y_test both or neither, integer
     (returned as int64, >= 0), one per example. DataError naming the file and the array
-    otherwise."""
-    import numpy as np
-
+    otherwise. Planning reads the file twice (checks, then sizes): the checked arrays are
+    kept for a file not rewritten since, so it is read and checked once."""
     path = Path(path)
     if path.suffix not in SUFFIXES:
         raise DataError(f"data.path: {path} is a {path.suffix or 'suffix-less'} file, expected one of "
                         f"{', '.join(SUFFIXES)}")
     if not path.is_file():
         raise DataError(f"data.path: {path} does not exist (relative paths are read from the working directory)")
-    arrays = _read_once(path, path.stat().st_mtime_ns)
+    return _checked(path, path.stat().st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=2)
+def _checked(path: Path, mtime_ns: int) -> dict:
+    del mtime_ns  # in the cache key only: a rewritten file is read again
+    import numpy as np
+
+    arrays = _read(path)
     missing = [k for k in IMAGES if k not in arrays]
     if missing:
         raise DataError(f"{path}: holds {sorted(arrays) or 'no arrays'}, missing {', '.join(missing)} "
@@ -70,12 +77,6 @@ def read_data_file(path: str | Path) -> dict:
 def data_shapes(path: str | Path) -> dict[str, tuple[int, ...]]:
     """The checked arrays' shapes (x_train, x_test, ...): what planning sizes jobs by."""
     return {key: array.shape for key, array in read_data_file(path).items()}
-
-
-@functools.lru_cache(maxsize=2)  # planning reads the file twice (checks, then sizes)
-def _read_once(path: Path, mtime_ns: int) -> dict:
-    del mtime_ns  # in the cache key only: a rewritten file is read again
-    return _read(path)
 
 
 def _read(path: Path) -> dict:
